@@ -1,0 +1,174 @@
+# -*- coding: utf-8 -*-
+# Copyright: Immersion Day HA web maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Read a whole stack by its tags, read-only, in the shapes of the facts roles hand on."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import STACK_TAG
+from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import stack_filter
+from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import tags_of
+
+COMPONENT_TAG = "ha_web:component"
+SUBNETS = ("public-subnet-a", "public-subnet-c", "private-subnet-a", "private-subnet-c")
+LIVE_NAT_STATES = ["pending", "available"]
+LIVE_INSTANCE_STATES = ["pending", "running", "stopping", "stopped", "shutting-down"]
+
+
+def ec2_components(ec2, stack_name):
+    """component -> [resource ids] for every EC2 resource tagged with the stack: two calls."""
+    paginator = ec2.get_paginator("describe_tags")
+    filters = [{"Name": "key", "Values": [STACK_TAG]}, {"Name": "value", "Values": [stack_name]}]
+    ids = [tag["ResourceId"] for tag in paginator.paginate(Filters=filters).build_full_result().get("Tags", [])]
+    components = {}
+    if not ids:
+        return components
+    for start in range(0, len(ids), 200):
+        filters = [{"Name": "key", "Values": [COMPONENT_TAG]}, {"Name": "resource-id", "Values": ids[start:start + 200]}]
+        for tag in paginator.paginate(Filters=filters).build_full_result().get("Tags", []):
+            components.setdefault(tag["Value"], []).append(tag["ResourceId"])
+    return components
+
+
+def _first(components, name):
+    found = components.get(name) or []
+    return sorted(found)[0] if found else None
+
+
+def network_facts(ec2, stack_name, components):
+    vpc_id = _first(components, "vpc")
+    if not vpc_id:
+        return None
+    vpcs = ec2.describe_vpcs(VpcIds=[vpc_id], aws_retry=True)["Vpcs"]
+    subnets = dict((name, _first(components, name)) for name in SUBNETS)
+    nats = ec2.describe_nat_gateways(
+        Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "state", "Values": LIVE_NAT_STATES}], aws_retry=True
+    )["NatGateways"]
+    eip_id = _first(components, "eip")
+    eip_ip = None
+    if eip_id:
+        addresses = ec2.describe_addresses(AllocationIds=[eip_id], aws_retry=True)["Addresses"]
+        eip_ip = addresses[0].get("PublicIp") if addresses else None
+    return {
+        "vpc_id": vpc_id,
+        "vpc_cidr": vpcs[0]["CidrBlock"] if vpcs else None,
+        "public_subnet_ids": [s for s in (subnets["public-subnet-a"], subnets["public-subnet-c"]) if s],
+        "private_subnet_ids": [s for s in (subnets["private-subnet-a"], subnets["private-subnet-c"]) if s],
+        "subnets": subnets,
+        "igw_id": _first(components, "igw"),
+        "nat_gateway_id": nats[0]["NatGatewayId"] if nats else None,
+        "nat_gateway_state": nats[0]["State"] if nats else None,
+        "eip_allocation_id": eip_id,
+        "eip_public_ip": eip_ip,
+        "public_route_table_id": _first(components, "public-rt"),
+        "private_route_table_id": _first(components, "private-rt"),
+    }
+
+
+def image_facts(ec2, stack_name):
+    images = ec2.describe_images(
+        Owners=["self"], Filters=[stack_filter(stack_name), {"Name": "tag:" + COMPONENT_TAG, "Values": ["image"]}], aws_retry=True
+    )["Images"]
+    if not images:
+        return None
+    images.sort(key=lambda image: image.get("CreationDate", ""), reverse=True)
+    available = [image for image in images if image["State"] == "available"]
+    current = (available or images)[0]
+    return {
+        "image_id": current["ImageId"],
+        "name": current.get("Name"),
+        "fingerprint": tags_of(current).get("ha_web:fingerprint"),
+        "state": current["State"],
+        "image_ids": [image["ImageId"] for image in images],
+    }
+
+
+def _elbv2_tagged(elbv2, arns, stack_name, component):
+    for start in range(0, len(arns), 20):
+        for description in elbv2.describe_tags(ResourceArns=arns[start:start + 20], aws_retry=True)["TagDescriptions"]:
+            tags = tags_of(description)
+            if tags.get(STACK_TAG) == stack_name and tags.get(COMPONENT_TAG) == component:
+                return description["ResourceArn"]
+    return None
+
+
+def alb_facts(elbv2, stack_name, components):
+    balancers = elbv2.get_paginator("describe_load_balancers").paginate().build_full_result().get("LoadBalancers", [])
+    alb_arn = _elbv2_tagged(elbv2, [lb["LoadBalancerArn"] for lb in balancers], stack_name, "alb")
+    groups = elbv2.get_paginator("describe_target_groups").paginate().build_full_result().get("TargetGroups", [])
+    tg_arn = _elbv2_tagged(elbv2, [tg["TargetGroupArn"] for tg in groups], stack_name, "target-group")
+    sg_id = _first(components, "alb-sg")
+    if not (alb_arn or tg_arn or sg_id):
+        return None
+    facts = {"load_balancer_arn": alb_arn, "target_group_arn": tg_arn, "security_group_id": sg_id,
+             "dns_name": None, "url": None, "listener_arn": None, "state": None}
+    if alb_arn:
+        balancer = [lb for lb in balancers if lb["LoadBalancerArn"] == alb_arn][0]
+        facts["dns_name"] = balancer["DNSName"]
+        facts["url"] = "http://%s/" % balancer["DNSName"]
+        facts["state"] = balancer.get("State", {}).get("Code")
+        listeners = elbv2.describe_listeners(LoadBalancerArn=alb_arn, aws_retry=True)["Listeners"]
+        http = [listener for listener in listeners if listener["Port"] == 80]
+        facts["listener_arn"] = (http or listeners or [{}])[0].get("ListenerArn")
+    return facts
+
+
+def asg_facts(autoscaling, stack_name, components):
+    groups = autoscaling.describe_auto_scaling_groups(
+        Filters=[{"Name": "tag:" + STACK_TAG, "Values": [stack_name]}, {"Name": "tag:" + COMPONENT_TAG, "Values": ["asg"]}], aws_retry=True
+    )["AutoScalingGroups"]
+    template_id = _first(components, "launch-template")
+    sg_id = _first(components, "instance-sg")
+    if not (groups or template_id or sg_id):
+        return None
+    facts = {"group_name": None, "launch_template_id": template_id, "launch_template_version": None,
+             "security_group_id": sg_id, "instances": [], "desired_capacity": None, "min_size": None, "max_size": None}
+    if groups:
+        group = groups[0]
+        template = group.get("LaunchTemplate") or {}
+        facts.update(
+            group_name=group["AutoScalingGroupName"],
+            launch_template_id=template.get("LaunchTemplateId", template_id),
+            launch_template_version=template.get("Version"),
+            desired_capacity=group["DesiredCapacity"],
+            min_size=group["MinSize"],
+            max_size=group["MaxSize"],
+            instances=[
+                {"instance_id": i["InstanceId"], "availability_zone": i["AvailabilityZone"],
+                 "lifecycle_state": i["LifecycleState"], "health_status": i["HealthStatus"]}
+                for i in group.get("Instances", [])
+            ],
+        )
+    return facts
+
+
+def builder_facts(ec2, components):
+    """What an interrupted bake may have left: the builder instance and its security group."""
+    instance_ids = components.get("builder") or []
+    live = []
+    if instance_ids:
+        reservations = ec2.describe_instances(
+            Filters=[{"Name": "instance-id", "Values": instance_ids}, {"Name": "instance-state-name", "Values": LIVE_INSTANCE_STATES}],
+            aws_retry=True,
+        )["Reservations"]
+        live = [i["InstanceId"] for r in reservations for i in r["Instances"]]
+    return {"instance_ids": live, "security_group_ids": components.get("builder-sg") or []}
+
+
+def describe_stack(ec2, elbv2, autoscaling, stack_name, parts):
+    components = ec2_components(ec2, stack_name)
+    result = {}
+    if "network" in parts:
+        result["network"] = network_facts(ec2, stack_name, components)
+    if "image" in parts:
+        result["image"] = image_facts(ec2, stack_name)
+    if "alb" in parts:
+        result["alb"] = alb_facts(elbv2, stack_name, components)
+    if "asg" in parts:
+        result["asg"] = asg_facts(autoscaling, stack_name, components)
+    if "builder" in parts:
+        result["builder"] = builder_facts(ec2, components)
+    result["exists"] = bool(components) or any(result.get(part) for part in ("alb", "asg"))
+    return result

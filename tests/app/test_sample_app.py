@@ -1,0 +1,525 @@
+"""The sample web application (roles/web_ami/files/ha_web_app.py), run for real on loopback.
+
+The app runs as a subprocess (under Python 3.9 when one is found, as on Amazon Linux 2023)
+against tests/support/fake_imds.py; nothing here talks to 169.254.169.254.
+"""
+import ast
+import glob
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+
+import jinja2
+import pytest
+
+TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if TESTS not in sys.path:
+    sys.path.insert(0, TESTS)
+
+from support.fake_imds import FakeIMDS  # noqa: E402
+
+ROOT = os.path.dirname(TESTS)
+ROLE = os.path.join(ROOT, "roles", "web_ami")
+APP = os.path.join(ROLE, "files", "ha_web_app.py")
+UNIT = os.path.join(ROLE, "files", "ha-web-app.service")
+USER_DATA = os.path.join(ROLE, "templates", "user_data.sh.j2")
+INSTANCE_ID = "i-0a1b2c3d4e5f60718"
+AZ = "ap-northeast-2c"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def _find_python39():
+    """A real Python 3.9 (AL2023's system python), or None. HA_WEB_TEST_PYTHON39 overrides."""
+    candidates = [os.environ.get("HA_WEB_TEST_PYTHON39"), "/usr/bin/python3.9",
+                  "/usr/local/bin/python3.9"]
+    candidates += sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.9*/bin/python3.9")))
+    for exe in candidates:
+        if not exe or not os.access(exe, os.X_OK):
+            continue
+        try:
+            out = subprocess.run([exe, "-c", "import sys; print(sys.version_info[:2])"],
+                                 capture_output=True, text=True, timeout=30).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            continue
+        if out == "(3, 9)":
+            return exe
+    return None
+
+
+PYTHON39 = _find_python39()
+APP_PYTHON = PYTHON39 or sys.executable
+
+
+# -- /proc helpers (no psutil) ---------------------------------------------------------------
+def _stat(pid):
+    """Fields of /proc/<pid>/stat after the command name (index 0 = state), or None."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            data = f.read()
+    except OSError:
+        return None
+    return data[data.rindex(")") + 2:].split()
+
+
+def children(pid):
+    """Live (non-zombie) child processes of pid."""
+    kids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            st = _stat(int(entry))
+            if st and int(st[1]) == pid and st[0] != "Z":
+                kids.append(int(entry))
+    return kids
+
+
+def alive(pid):
+    st = _stat(pid)
+    return st is not None and st[0] != "Z"
+
+
+def cpu_seconds(pid):
+    """(own utime+stime, reaped children's cutime+cstime) of pid, in CPU seconds."""
+    st = _stat(pid)
+    return (int(st[11]) + int(st[12])) / CLK_TCK, (int(st[13]) + int(st[14])) / CLK_TCK
+
+
+def wait_for(predicate, timeout, interval=0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    return predicate()
+
+
+# -- running the app ---------------------------------------------------------------------------
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class AppProcess:
+    def __init__(self, imds_url, load_seconds=600, use_env=False):
+        self.imds_url, self.load_seconds, self.use_env = imds_url, load_seconds, use_env
+        self.proc = None
+
+    def start(self):
+        for _ in range(5):  # a free port may be taken between probe and bind: try another
+            self.port = _free_port()
+            env = {k: v for k, v in os.environ.items() if not k.startswith("HA_WEB_APP_")}
+            cmd = [APP_PYTHON, APP, "--bind", "127.0.0.1"]
+            if self.use_env:
+                env.update(HA_WEB_APP_PORT=str(self.port), HA_WEB_APP_IMDS_URL=self.imds_url,
+                           HA_WEB_APP_LOAD_SECONDS=str(self.load_seconds))
+            else:
+                cmd += ["--port", str(self.port), "--imds-url", self.imds_url,
+                        "--load-seconds", str(self.load_seconds)]
+            self.log = tempfile.TemporaryFile()
+            self.proc = subprocess.Popen(cmd, env=env, stdout=self.log, stderr=self.log)
+            if wait_for(self._up, 30, 0.1):
+                return self
+            self.stop()
+            if "Address already in use" not in self.output():
+                break
+        raise AssertionError("app did not start:\n" + self.output())
+
+    def _up(self):
+        if self.proc.poll() is not None:
+            return True
+        try:
+            return self.request("GET", "/health", timeout=2)[0] == 200
+        except OSError:
+            return False
+
+    def output(self):
+        self.log.seek(0)
+        return self.log.read().decode("utf-8", "replace")
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def request(self, method, path, body=None, headers=None, timeout=20):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            conn.request(method, path, body=body, headers=headers or {})
+            resp = conn.getresponse()
+            return resp.status, resp.getheaders(), resp.read().decode("utf-8")
+        finally:
+            conn.close()
+
+    def get_json(self, path="/api/status"):
+        status, headers, body = self.request("GET", path)
+        assert status == 200, body
+        return json.loads(body)
+
+    def press(self, seconds=None, accept="application/json", in_query=False):
+        path, body = "/load-test", ""
+        if seconds is not None:
+            q = urllib.parse.urlencode({"seconds": seconds})
+            path, body = (path + "?" + q, "") if in_query else (path, q)
+        return self.request("POST", path, body=body.encode(), headers={
+            "Content-Type": "application/x-www-form-urlencoded", "Accept": accept})
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def header(headers, name):
+    return {k.lower(): v for k, v in headers}.get(name.lower())
+
+
+@pytest.fixture(scope="module")
+def imds():
+    with FakeIMDS(instance_id=INSTANCE_ID, availability_zone=AZ) as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def app(imds):
+    proc = AppProcess(imds.url).start()
+    yield proc
+    proc.stop()
+    assert proc.proc.returncode == 0, proc.output()
+
+
+@pytest.fixture
+def fresh_app(imds):
+    started = []
+
+    def make(**kwargs):
+        proc = AppProcess(kwargs.pop("imds_url", imds.url), **kwargs).start()
+        started.append(proc)
+        return proc
+
+    yield make
+    for proc in started:
+        proc.stop(signal.SIGKILL)
+
+
+# -- the page, health and status ---------------------------------------------------------------
+def test_page_shows_instance_and_load_test_menu(app):
+    status, headers, body = app.request("GET", "/")
+    assert status == 200
+    assert header(headers, "Content-Type").startswith("text/html")
+    assert header(headers, "X-Instance-Id") == INSTANCE_ID
+    assert INSTANCE_ID in body and AZ in body
+    assert "LOAD TEST" in body and "CPU load" in body
+    form = re.search(r'<form[^>]*method="post"[^>]*action="/load-test"', body)
+    assert form, body
+    assert 'name="seconds"' in body and 'value="600"' in body
+    assert "idle" in body
+
+
+def test_health(app):
+    status, headers, body = app.request("GET", "/health")
+    assert (status, body.strip()) == (200, "ok")
+    assert header(headers, "X-Instance-Id") == INSTANCE_ID
+    status, headers, body = app.request("HEAD", "/health")
+    assert status == 200 and body == ""
+
+
+def test_api_status_fields(app):
+    status, headers, body = app.request("GET", "/api/status")
+    assert status == 200
+    assert header(headers, "Content-Type") == "application/json"
+    assert header(headers, "X-Instance-Id") == INSTANCE_ID
+    data = json.loads(body)
+    assert data["instance_id"] == INSTANCE_ID
+    assert data["availability_zone"] == AZ
+    assert isinstance(data["cpu_load"], float) and data["cpu_load"] >= 0
+    assert isinstance(data["cpu_percent"], (int, float)) and 0 <= data["cpu_percent"] <= 100
+    lt = data["load_test"]
+    assert lt["running"] is False and lt["remaining_seconds"] == 0 and lt["seconds"] == 600
+    assert isinstance(lt["remaining_seconds"], int) and isinstance(lt["seconds"], int)
+
+
+def test_other_paths_and_methods(app):
+    status, headers, _ = app.request("GET", "/nope")
+    assert status == 404 and header(headers, "X-Instance-Id") == INSTANCE_ID
+    status, headers, _ = app.request("GET", "/load-test")
+    assert status == 405 and header(headers, "Allow") == "POST"
+    assert app.request("POST", "/elsewhere", body=b"")[0] == 404
+
+
+def test_keep_alive_connection_serves_many_requests(app):
+    conn = http.client.HTTPConnection("127.0.0.1", app.port, timeout=20)
+    try:
+        for path in ("/health", "/api/status", "/", "/health"):
+            conn.request("GET", path)
+            resp = conn.getresponse()
+            resp.read()
+            assert resp.status == 200
+        conn.request("POST", "/load-test", body=b"seconds=0",
+                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+        resp = conn.getresponse()
+        resp.read()
+        assert resp.status == 400
+        conn.request("GET", "/health")
+        assert conn.getresponse().status == 200
+    finally:
+        conn.close()
+
+
+def test_imdsv2_token_used_and_identity_cached(app, imds):
+    for _ in range(5):
+        app.request("GET", "/")
+        app.get_json()
+    assert imds.count("PUT", "/latest/api/token") == 1
+    assert imds.count("GET", "/latest/meta-data/instance-id") == 1
+    assert imds.count("GET", "/latest/meta-data/placement/availability-zone") == 1
+    for method, path, headers in imds.requests:
+        if method == "PUT":
+            assert int(headers["X-aws-ec2-metadata-token-ttl-seconds"]) > 0
+        else:
+            assert headers.get("X-aws-ec2-metadata-token") in imds.tokens
+
+
+def test_fake_imds_requires_a_token(imds):
+    conn = http.client.HTTPConnection("127.0.0.1", imds.port, timeout=10)
+    conn.request("GET", "/latest/meta-data/instance-id")
+    assert conn.getresponse().status == 401
+    conn.close()
+    conn = http.client.HTTPConnection("127.0.0.1", imds.port, timeout=10)
+    conn.request("PUT", "/latest/api/token")
+    assert conn.getresponse().status == 400
+    conn.close()
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "abc", "3601", "1.5", "1e3", "99999999",
+                                   "\u0663", "5; rm"])
+@pytest.mark.parametrize("in_query", [False, True])
+def test_bad_seconds_rejected(app, value, in_query):
+    status, headers, body = app.press(value, in_query=in_query)
+    assert status == 400, body
+    assert "error" in json.loads(body)
+    assert header(headers, "X-Instance-Id") == INSTANCE_ID
+    assert app.get_json()["load_test"]["running"] is False
+    assert children(app.pid) == []
+
+
+def test_bad_seconds_from_browser_gets_html(app):
+    status, headers, body = app.press("0", accept="text/html,application/xhtml+xml")
+    assert status == 400 and header(headers, "Content-Type").startswith("text/html")
+    assert children(app.pid) == []
+
+
+# -- LOAD TEST -------------------------------------------------------------------------------
+def test_load_test_burns_cpu_for_the_set_time_then_stops(fresh_app):
+    seconds = 4
+    app = fresh_app()
+    ncpu = len(os.sched_getaffinity(app.pid))
+    _, reaped_before = cpu_seconds(app.pid)
+    t0 = time.monotonic()
+    status, headers, body = app.press(seconds)
+    assert status == 202, body
+    answer = json.loads(body)
+    assert answer["started"] is True and answer["running"] is True
+    assert 1 <= answer["remaining_seconds"] <= seconds
+    workers = children(app.pid)
+    assert len(workers) == ncpu  # one busy worker per CPU
+    during = app.get_json()["load_test"]
+    assert during["running"] is True and during["seconds"] == seconds
+    assert 0 < during["remaining_seconds"] <= seconds
+    page = app.request("GET", "/")[2]
+    assert "running" in page
+
+    assert wait_for(lambda: not app.get_json()["load_test"]["running"], seconds + 30, 0.2)
+    elapsed = time.monotonic() - t0
+    assert elapsed >= seconds - 0.5  # it ran for the set time
+    assert not any(alive(pid) for pid in workers)
+    assert children(app.pid) == []
+    after = app.get_json()["load_test"]
+    assert after == {"running": False, "remaining_seconds": 0, "seconds": seconds, "workers": 0}
+
+    # the workers are reaped by the app: their CPU time is in the app's cutime+cstime
+    _, reaped_after = cpu_seconds(app.pid)
+    burned = reaped_after - reaped_before
+    print("\nLOAD TEST seconds=%d on %d CPU(s): %.2f CPU-s burned, stopped after %.2f s"
+          % (seconds, ncpu, burned, elapsed))
+    assert burned >= 0.2 * seconds * ncpu  # really busy (generous for a shared machine)
+    assert burned <= seconds * ncpu + 1.5  # and not beyond its deadline
+
+    # back to idle: the app itself burns (almost) nothing once the load is over
+    own0, kids0 = cpu_seconds(app.pid)
+    time.sleep(1.5)
+    own1, kids1 = cpu_seconds(app.pid)
+    assert (own1 - own0) + (kids1 - kids0) < 0.3
+    assert children(app.pid) == []
+
+
+def test_presses_do_not_stack_and_sigterm_stops_workers(fresh_app):
+    app = fresh_app(load_seconds=30)
+    ncpu = len(os.sched_getaffinity(app.pid))
+    status, _, body = app.press()  # no field: the configured default duration
+    assert status == 202
+    first = json.loads(body)
+    assert first["started"] is True and first["seconds"] == 30
+    workers = sorted(children(app.pid))
+    assert len(workers) == ncpu
+    for seconds in (None, 3600, 5):
+        status, _, body = app.press(seconds)
+        assert status == 202, body
+        again = json.loads(body)
+        assert again["started"] is False and again["running"] is True
+        assert 0 < again["remaining_seconds"] <= 30 and again["seconds"] == 30
+        assert sorted(children(app.pid)) == workers
+    # the browser's form: a redirect back to the page, and still no new workers
+    status, headers, _ = app.press(10, accept="text/html,application/xhtml+xml,*/*;q=0.8")
+    assert status == 303 and header(headers, "Location") == "/"
+    assert sorted(children(app.pid)) == workers
+    assert app.get_json()["load_test"]["workers"] == ncpu
+
+    app.stop(signal.SIGTERM)
+    assert app.proc.returncode == 0, app.output()
+    assert wait_for(lambda: not any(alive(pid) for pid in workers), 10)
+
+
+def test_workers_stop_by_themselves_when_app_is_killed(fresh_app):
+    app = fresh_app()
+    assert app.press(120)[0] == 202
+    workers = children(app.pid)
+    assert workers
+    app.stop(signal.SIGKILL)
+    assert wait_for(lambda: not any(alive(pid) for pid in workers), 10)
+
+
+# -- metadata service trouble ----------------------------------------------------------------
+def _assert_unknown(app):
+    status, headers, body = app.request("GET", "/")
+    assert status == 200 and "unknown" in body
+    assert header(headers, "X-Instance-Id") == "unknown"
+    data = app.get_json()
+    assert data["instance_id"] == "unknown" and data["availability_zone"] == "unknown"
+    assert app.request("GET", "/health")[0] == 200
+
+
+def test_imds_down_gives_unknown(fresh_app):
+    with socket.socket() as s:  # a port with nobody listening
+        s.bind(("127.0.0.1", 0))
+        url = "http://127.0.0.1:%d" % s.getsockname()[1]
+        app = fresh_app(imds_url=url)
+        _assert_unknown(app)
+    assert app.proc.poll() is None
+
+
+@pytest.mark.parametrize("mode", ["hang", "error"])
+def test_imds_broken_gives_unknown_quickly(fresh_app, mode):
+    with FakeIMDS(mode=mode) as broken:
+        app = fresh_app(imds_url=broken.url)
+        t0 = time.monotonic()
+        _assert_unknown(app)
+        assert time.monotonic() - t0 < 15  # short timeouts, no hang
+        assert app.proc.poll() is None
+
+
+def test_configuration_from_environment(fresh_app, imds):
+    app = fresh_app(load_seconds=42, use_env=True)
+    data = app.get_json()
+    assert data["instance_id"] == INSTANCE_ID
+    assert data["load_test"]["seconds"] == 42
+
+
+# -- Python 3.9, stdlib only -----------------------------------------------------------------
+def test_app_compiles_for_python39_stdlib_only():
+    with open(APP) as f:
+        source = f.read()
+    tree = ast.parse(source, feature_version=(3, 9))
+    assert not [n for n in ast.walk(tree) if type(n).__name__.startswith("Match")]
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            imported.add(node.module.split(".")[0])
+    assert imported and imported <= set(sys.stdlib_module_names), imported
+    for newer in ("tomllib", "pairwise", "strict=", "bit_count", "aiter(", "anext(",
+                  "ExceptionGroup", "except*", "datetime.UTC", "TypeAlias", "kw_only"):
+        assert newer not in source, newer
+    if PYTHON39:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = subprocess.run([PYTHON39, "-c", "import py_compile,sys; py_compile.compile("
+                                  "sys.argv[1], cfile=sys.argv[2], doraise=True)",
+                                  APP, os.path.join(tmp, "app.pyc")],
+                                 capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+
+
+def test_app_ran_under_the_interpreter_chosen(app):
+    server = header(app.request("GET", "/health")[1], "Server")
+    expected = "3.9" if PYTHON39 else "%d.%d" % sys.version_info[:2]
+    assert "Python/" + expected in server
+
+
+# -- systemd unit and user data --------------------------------------------------------------
+def test_unit_runs_unprivileged_and_restarts():
+    with open(UNIT) as f:
+        unit = f.read()
+    settings = dict(line.split("=", 1) for line in unit.splitlines()
+                    if "=" in line and not line.startswith("#"))
+    assert settings["Restart"] == "always"
+    assert settings["DynamicUser"] == "yes"
+    assert settings["AmbientCapabilities"] == "CAP_NET_BIND_SERVICE"
+    assert settings["CapabilityBoundingSet"] == "CAP_NET_BIND_SERVICE"
+    assert settings["NoNewPrivileges"] == "yes"
+    assert settings["ProtectSystem"] == "strict"
+    assert "User" not in settings
+    assert settings["ExecStart"].split()[0] == "/usr/bin/python3"
+    assert settings["ExecStart"].split()[-1] == "/opt/ha-web-app/ha_web_app.py"
+    assert settings["EnvironmentFile"] == "-/etc/ha-web-app.env"
+    assert settings["WantedBy"] == "multi-user.target"
+
+
+def _render_user_data(**variables):
+    files = os.path.join(ROLE, "files")
+
+    def lookup(plugin, name):
+        assert plugin in ("ansible.builtin.file", "file")
+        with open(os.path.join(files, name)) as f:
+            return f.read().rstrip()  # as Ansible's file lookup does by default (rstrip=True)
+
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    with open(USER_DATA) as f:
+        return env.from_string(f.read()).render(lookup=lookup, **variables)
+
+
+def _heredocs(script):
+    return {m.group(1): m.group(3) + "\n" for m in re.finditer(
+        r"^cat > (\S+) <<'(\w+)'\n(.*?)\n\2$", script, re.M | re.S)}
+
+
+@pytest.mark.parametrize("variables", [{}, {"web_ami_app_port": 8080,
+                                            "web_ami_load_seconds": 3600}])
+def test_user_data_installs_app_and_unit_verbatim(variables):
+    script = _render_user_data(**variables)
+    size = len(script.encode("utf-8"))
+    print("\nuser data: %d bytes" % size)
+    assert size < 16384 - 2048  # AWS limit is 16 KB: keep a margin
+    assert script.startswith("#!/bin/bash\n")
+    assert subprocess.run(["bash", "-n"], input=script, text=True).returncode == 0
+    docs = _heredocs(script)
+    with open(APP) as f:
+        assert docs["/opt/ha-web-app/ha_web_app.py"] == f.read()
+    with open(UNIT) as f:
+        assert docs["/etc/systemd/system/ha-web-app.service"] == f.read()
+    env = dict(line.split("=", 1) for line in docs["/etc/ha-web-app.env"].split())
+    assert env == {"HA_WEB_APP_PORT": str(variables.get("web_ami_app_port", 80)),
+                   "HA_WEB_APP_LOAD_SECONDS": str(variables.get("web_ami_load_seconds", 600))}
+    assert re.search(r"^systemctl enable --now ha-web-app\.service$", script, re.M)
+    assert not re.search(r"\b(curl|wget|dnf|yum|pip3?|apt-get|rpm)\b", script)

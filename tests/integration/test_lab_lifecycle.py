@@ -1,0 +1,67 @@
+"""The whole lab on a fresh embedded cloud: deploy, look, rerun, scale-out rerun, teardown.
+
+The tests of this module run in order against one cloud; each step needs the previous one.
+"""
+import boto3
+import pytest
+
+from lab_env import check_lab, playbook
+
+REGION = "ap-northeast-2"
+
+
+@pytest.fixture(scope="module")
+def lab(cloud):
+    return {"cloud": cloud}
+
+
+def test_fresh_deploy_builds_the_lab(lab):
+    run = playbook(lab["cloud"], "site.yml")
+    assert run.rc == 0, run.output[-4000:]
+    assert run.changed() > 0
+    lab["fresh"] = run
+    look = check_lab(lab["cloud"], "present")
+    assert look.returncode == 0, look.stdout
+
+
+def test_rerun_changes_nothing(lab):
+    run = playbook(lab["cloud"], "site.yml")
+    assert run.rc == 0, run.output[-4000:]
+    assert run.changed() == 0, run.output[-4000:]
+
+
+def test_check_mode_rerun_reports_no_change(lab):
+    run = playbook(lab["cloud"], "site.yml", "--check", "--diff")
+    assert run.rc == 0, run.output[-4000:]
+    assert run.changed() == 0, run.output[-4000:]
+
+
+def test_rerun_after_scale_out_keeps_the_capacity(lab):
+    autoscaling = boto3.client("autoscaling", region_name=REGION, endpoint_url=lab["cloud"].url)
+    autoscaling.set_desired_capacity(AutoScalingGroupName="Web-ASG", DesiredCapacity=4)
+    run = playbook(lab["cloud"], "site.yml")
+    assert run.rc == 0, run.output[-4000:]
+    assert run.changed() == 0, run.output[-4000:]
+    group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["Web-ASG"])["AutoScalingGroups"][0]
+    assert group["DesiredCapacity"] == 4
+
+
+def test_each_role_runs_alone_by_tag(lab):
+    for tag in ("network", "web_ami", "alb", "asg"):
+        run = playbook(lab["cloud"], "site.yml", "--tags", tag)
+        assert run.rc == 0, run.output[-4000:]
+        assert run.changed() == 0, (tag, run.output[-4000:])
+
+
+def test_teardown_leaves_nothing(lab):
+    run = playbook(lab["cloud"], "teardown.yml")
+    assert run.rc == 0, run.output[-4000:]
+    assert run.changed() > 0
+    look = check_lab(lab["cloud"], "absent")
+    assert look.returncode == 0, look.stdout
+
+
+def test_second_teardown_is_a_no_op(lab):
+    run = playbook(lab["cloud"], "teardown.yml")
+    assert run.rc == 0, run.output[-4000:]
+    assert run.changed() == 0, run.output[-4000:]

@@ -1,0 +1,1 @@
+"""Helpers shared by the collection's tests (fake services run on loopback)."""
