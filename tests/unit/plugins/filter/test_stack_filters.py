@@ -1,0 +1,40 @@
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.immersionday.ha_web.plugins.filter.stack_outputs import stack_outputs
+from ansible_collections.immersionday.ha_web.plugins.filter.stack_scoped import FilterModule as ScopedFilters
+
+
+def test_default_stack_keeps_the_lab_names():
+    scoped = ScopedFilters().filters()["stack_scoped"]
+    assert scoped("Web-ALB", "lab") == "Web-ALB"
+    assert scoped("Public subnet A", "lab") == "Public subnet A"
+
+
+def test_other_stacks_prefix_their_names():
+    scoped = ScopedFilters().filters()["stack_scoped"]
+    assert scoped("Web-ALB", "blue") == "blue-Web-ALB"
+
+
+def test_outputs_keep_identities_and_drop_moving_state():
+    parts = {
+        "network": {"vpc_id": "vpc-1", "nat_gateway_state": "pending"},
+        "image": None,
+        "alb": {"dns_name": "web.example", "url": "http://web.example/", "state": "provisioning"},
+        "asg": {"group_name": "Web-ASG", "instances": [{"instance_id": "i-1"}], "desired_capacity": 4},
+    }
+    document = stack_outputs(parts, "lab", "ap-northeast-2")
+    assert document["stack_name"] == "lab"
+    assert document["region"] == "ap-northeast-2"
+    assert document["url"] == "http://web.example/"
+    assert document["image"] is None
+    assert document["network"]["vpc_id"] == "vpc-1"
+    assert "nat_gateway_state" not in document["network"]
+    assert "state" not in document["alb"]
+    assert "instances" not in document["asg"] and "desired_capacity" not in document["asg"]
+
+
+def test_outputs_of_an_empty_stack():
+    assert stack_outputs({}, "blue", "us-east-1") == {
+        "stack_name": "blue", "region": "us-east-1", "url": None, "network": None, "image": None, "alb": None, "asg": None}
