@@ -43,6 +43,11 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9-]+$")
 _TAGS_BATCH = 20
 
 
+def _sleep(seconds):
+    # Looked up at call time, so that tests can patch time.sleep.
+    time.sleep(seconds)
+
+
 class AlbError(Exception):
     """A failure the module reports as is (no AWS error attached)."""
 
@@ -403,7 +408,7 @@ def _ensure_elb_tags(elbv2, arn, current, wanted, plan, label):
         elbv2.add_tags(ResourceArns=[arn], Tags=[{"Key": k, "Value": v} for k, v in sorted(missing.items())], aws_retry=True)
 
 
-def ensure_security_group(ec2, params, plan, sleep=time.sleep):
+def ensure_security_group(ec2, params, plan, sleep=_sleep):
     """Returns the group id (None in check mode when it would be created)."""
     name = params["security_group_name"]
     tags = wanted_tags(params, SG_COMPONENT, name)
@@ -532,10 +537,9 @@ def ensure_listeners(elbv2, params, lb_arn, tg_arn, plan, existing=None):
         existing = elbv2.describe_listeners(LoadBalancerArn=lb_arn, aws_retry=True)["Listeners"] if lb_arn else []
     by_port = dict((lst["Port"], lst) for lst in existing)
     result = {}
-    for port, current in sorted(by_port.items()):
-        if port not in wanted and plan.change("delete listener %s:%s" % (current.get("Protocol"), port)):
-            elbv2.delete_listener(ListenerArn=current["ListenerArn"], aws_retry=True)
-    for port, args in sorted(wanted.items()):
+    # Forwarding listeners first (443 before 80 redirects to it), unwanted ones deleted last:
+    # no moment where a listener redirects to nothing.
+    for port, args in sorted(wanted.items(), reverse=True):
         current = by_port.get(port)
         if current is None:
             result[port] = None
@@ -546,10 +550,13 @@ def ensure_listeners(elbv2, params, lb_arn, tg_arn, plan, existing=None):
         if listener_drift(args, current) and plan.change("modify listener %s:%s" % (args["Protocol"], port)):
             modify = dict((k, v) for k, v in args.items() if k != "Port")
             elbv2.modify_listener(ListenerArn=current["ListenerArn"], aws_retry=True, **modify)
+    for port, current in sorted(by_port.items()):
+        if port not in wanted and plan.change("delete listener %s:%s" % (current.get("Protocol"), port)):
+            elbv2.delete_listener(ListenerArn=current["ListenerArn"], aws_retry=True)
     return result
 
 
-def wait_active(elbv2, arn, timeout, interval, sleep=time.sleep):
+def wait_active(elbv2, arn, timeout, interval, sleep=_sleep):
     """Poll until the balancer is active; raises AlbError when it fails or time runs out."""
 
     def fetch():
@@ -585,7 +592,7 @@ def alb_fact(balancer, tg_arn, listeners, sg_id, https):
     }
 
 
-def present(ec2, elbv2, params, check_mode, sleep=time.sleep):
+def present(ec2, elbv2, params, check_mode, sleep=_sleep):
     """Reconcile the whole alb; returns (changed, changes, alb fact)."""
     validate(params)
     plan = Plan(check_mode)
@@ -601,7 +608,8 @@ def present(ec2, elbv2, params, check_mode, sleep=time.sleep):
     tg_arn = ensure_target_group(elbv2, params, found["tg"], plan)
     balancer = ensure_load_balancer(elbv2, params, sg_id, found["lb"], plan)
     lb_arn = balancer["LoadBalancerArn"] if balancer else None
-    listeners = ensure_listeners(elbv2, params, lb_arn, tg_arn, plan)
+    # A balancer created just now has no listener: no need to ask.
+    listeners = ensure_listeners(elbv2, params, lb_arn, tg_arn, plan, existing=None if found["lb"] else [])
     if balancer and params.get("wait") and (balancer.get("State") or {}).get("Code") != "active" and not check_mode:
         balancer = wait_active(elbv2, lb_arn, params["wait_timeout"], params["poll_interval"], sleep=sleep)
     return plan, alb_fact(balancer, tg_arn, listeners, sg_id, bool(params.get("certificate_arn")))
@@ -646,7 +654,7 @@ def _wait_gone(elbv2, arn, timeout, interval, sleep):
         raise AlbError("load balancer %s still exists after %ss" % (arn, timeout))
 
 
-def absent(ec2, elbv2, params, check_mode, sleep=time.sleep):
+def absent(ec2, elbv2, params, check_mode, sleep=_sleep):
     """Delete listener(s), load balancer, target group and security group of the stack, in that
     order, each found by tags; returns the Plan."""
     validate(params)

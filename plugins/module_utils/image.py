@@ -243,6 +243,15 @@ def ensure_builder_sg(ec2, stack_name, vpc_id, name, port):
     return group_id, changed
 
 
+def find_subnet(ec2, stack_name, component):
+    """(subnet id, vpc id) of the stack's subnet tagged with this component; fails when missing."""
+    subnets = ec2.describe_subnets(Filters=component_filters(stack_name, component), aws_retry=True)["Subnets"]
+    if not subnets:
+        raise WaitFailed("No subnet tagged %s=%s, %s=%s: deploy the network first, or pass subnet_id and vpc_id" % (
+            STACK_TAG, stack_name, COMPONENT_TAG, component))
+    return subnets[0]["SubnetId"], subnets[0]["VpcId"]
+
+
 def run_instance_params(stack_name, base_image, instance_type, subnet_id, group_id, user_data, instance_name,
                         image_fingerprint, root_volume_size, encrypted, http_put_response_hop_limit=1):
     """RunInstances arguments of the builder: public IP, IMDSv2 only, encrypted gp3 root, no key pair."""
@@ -349,7 +358,7 @@ def delete_snapshot(ec2, snapshot_id, timeout, interval, sleep=time.sleep, clock
             ec2.delete_snapshot(SnapshotId=snapshot_id, aws_retry=True)
         except is_boto3_error_code("InvalidSnapshot.NotFound"):
             return True
-        except is_boto3_error_code("InvalidSnapshot.InUse"):
+        except is_boto3_error_code("InvalidSnapshot.InUse"):  # pylint: disable=duplicate-except
             return False
         return True
     poll(attempt, bool, timeout, interval, sleep=sleep, clock=clock)
@@ -370,8 +379,7 @@ def remove_image(ec2, image, timeout, interval, sleep=time.sleep, clock=time.mon
 def images_to_prune(images, current, keep_previous):
     """Images beyond the current one and the keep_previous newest others."""
     others = [image for image in images if not current or image["ImageId"] != current["ImageId"]]
-    keep = max(keep_previous, 0)
-    return others[:len(others) - keep] if keep else others
+    return others[:max(len(others) - max(keep_previous, 0), 0)]
 
 
 def terminate_builders(ec2, instances, timeout, interval, sleep=time.sleep, clock=time.monotonic):
@@ -402,7 +410,7 @@ def delete_security_group(ec2, group_id, timeout, interval, sleep=time.sleep, cl
             ec2.delete_security_group(GroupId=group_id, aws_retry=True)
         except is_boto3_error_code("InvalidGroup.NotFound"):
             return True
-        except is_boto3_error_code("DependencyViolation"):
+        except is_boto3_error_code("DependencyViolation"):  # pylint: disable=duplicate-except
             return False
         return True
     try:
@@ -469,9 +477,9 @@ def cleanup(ec2, stack_name, current, images, keep_previous, check_mode, timing)
     }
 
 
-def present(ec2, ssm_factory, params, check_mode=False, timing=None, opener=open_url, require=None):
-    """Reconcile the image of a stack. params: the web_image module's options; require() is
-    called before a bake (the module checks there that vpc_id and subnet_id are given).
+def present(ec2, ssm_factory, params, check_mode=False, timing=None, opener=open_url):
+    """Reconcile the image of a stack. params: the web_image module's options. Without subnet_id
+    or vpc_id, a bake finds the stack's subnet tagged subnet_component (and its VPC).
 
     No-op path: DescribeImages, DescribeInstances, DescribeSecurityGroups (and GetParameter only
     when tracking the latest base or before the first bake)."""
@@ -499,6 +507,8 @@ def present(ec2, ssm_factory, params, check_mode=False, timing=None, opener=open
             result.update(cleanup(ec2, stack_name, current, images, params.get("keep_previous", 1), check_mode, timing))
         elif current["State"] == "pending":
             result["builder"] = {"state": "kept", "msg": "the image is still pending; clean up once it is available"}
+        else:
+            result["builder"] = {"state": "not-checked", "msg": "cleanup=false"}
         result["diff"] = {"before": before, "after": {"image": result["image"]}}
         return result
 
@@ -507,8 +517,6 @@ def present(ec2, ssm_factory, params, check_mode=False, timing=None, opener=open
     result.update(changed=True, version=version)
     result["image"] = {"image_id": None, "name": name, "fingerprint": image_fingerprint, "state": "absent" if check_mode else "pending"}
     result["diff"] = {"before": before, "after": {"image": result["image"]}}
-    if require is not None:
-        require()
     if check_mode:
         result["builder"] = {"state": "would be launched"}
         result["probe"] = {"status": "not-run", "msg": "check mode"}
@@ -522,7 +530,11 @@ def present(ec2, ssm_factory, params, check_mode=False, timing=None, opener=open
     if base_size and root_size < base_size:
         raise WaitFailed("root_volume_size %s GiB is smaller than the base image's %s GiB snapshot" % (root_size, base_size))
 
-    group_id, _ = ensure_builder_sg(ec2, stack_name, params["vpc_id"], params["builder_security_group_name"], params["app_port"])
+    subnet_id, vpc_id = params.get("subnet_id"), params.get("vpc_id")
+    if not subnet_id or not vpc_id:
+        found_subnet, found_vpc = find_subnet(ec2, stack_name, params.get("subnet_component") or "public-subnet-a")
+        subnet_id, vpc_id = subnet_id or found_subnet, vpc_id or found_vpc
+    group_id, _ = ensure_builder_sg(ec2, stack_name, vpc_id, params["builder_security_group_name"], params["app_port"])
     instance = None
     stale = []
     for candidate in builder_instances(ec2, stack_name):
@@ -537,7 +549,7 @@ def present(ec2, ssm_factory, params, check_mode=False, timing=None, opener=open
     reused = instance is not None
     if instance is None:
         instance = ec2.run_instances(aws_retry=True, **run_instance_params(
-            stack_name, base_image, params["instance_type"], params["subnet_id"], group_id, params.get("user_data"),
+            stack_name, base_image, params["instance_type"], subnet_id, group_id, params.get("user_data"),
             params["builder_instance_name"], image_fingerprint, root_size, params.get("root_volume_encrypted", True),
             params.get("http_put_response_hop_limit", 1)))["Instances"][0]
     probe = params.get("probe", False)

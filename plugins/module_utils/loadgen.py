@@ -233,7 +233,7 @@ def summarize(records, elapsed, started_epoch=None, zones=None):
     return {
         "requests": total,
         "ok": total - failed,
-        "failed": failed,
+        "errored": failed,
         "errors": errors,
         "status_codes": statuses,
         "elapsed_seconds": round(elapsed, 3),

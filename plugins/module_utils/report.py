@@ -163,7 +163,7 @@ def render_html(report):
     summary = [
         ("URL", report.get("url")),
         ("requests", report.get("requests")),
-        ("failed", report.get("failed")),
+        ("errored", report.get("errored")),
         ("elapsed (s)", report.get("elapsed_seconds")),
         ("requests/s", report.get("rps")),
         ("concurrency", report.get("concurrency")),
@@ -188,7 +188,8 @@ def render_html(report):
     if press:
         parts.append(_table("LOAD TEST pressed", dict((i, "loaded" if i in press.get("loaded", []) else "not loaded")
                                                        for i in press.get("instances", [])), "instance", "state"))
-    data = json.dumps(report, sort_keys=True).replace("</", "<\\/")
+    # no "<", ">" or "&" inside the script element: nothing in the data can end it or open a comment
+    data = json.dumps(report, sort_keys=True).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     parts.append('<script type="application/json" id="report-data">%s</script>' % data)
     parts.append("</body></html>\n")
     return "".join(parts)

@@ -115,7 +115,7 @@ def outcome(image):
     )
 
 
-def main(sleep=time.sleep):
+def main(sleep=time.sleep, clock=time.monotonic):
     argument_spec = dict(
         image_id=dict(type="str"),
         name=dict(type="str"),
@@ -138,7 +138,8 @@ def main(sleep=time.sleep):
             if failure:
                 module.fail_json(msg=failure, **outcome(image))
         else:
-            image = wait_for_image(ec2, image_id, name, module.params["wait_timeout"], module.params["poll_interval"], sleep=sleep)
+            image = wait_for_image(ec2, image_id, name, module.params["wait_timeout"], module.params["poll_interval"],
+                                   sleep=sleep, clock=clock)
     except (WaitFailed, WaitTimeout) as e:
         module.fail_json(msg=str(e), **outcome(e.last))
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:

@@ -213,7 +213,8 @@ changes:
 """
 
 try:
-    import botocore  # noqa: F401
+    from botocore.exceptions import BotoCoreError
+    from botocore.exceptions import ClientError
 except ImportError:
     pass  # Handled by AnsibleAWSModule
 
@@ -271,7 +272,7 @@ def main():
             fact = alb.alb_fact(None, None, {}, None, https)
     except alb.AlbError as e:
         module.fail_json(msg=str(e))
-    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
+    except (BotoCoreError, ClientError) as e:
         module.fail_json_aws(e, msg="load_balancer (stack %s, state %s) failed" % (params["stack_name"], params["state"]))
     result = dict(changed=plan.changed, alb=fact, changes=plan.changes)
     if module._diff:

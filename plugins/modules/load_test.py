@@ -11,7 +11,7 @@ DOCUMENTATION = r"""
 ---
 module: load_test
 short_description: HTTP load generator for the lab's load balancer, with LOAD TEST presses and a report
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Sends HTTP requests to O(url) from O(concurrency) threads on keep-alive connections, bounded by
     O(duration_seconds) and/or O(requests) (hard caps 600 s and 1,000,000 requests).
@@ -150,8 +150,8 @@ ok:
   description: Requests answered with a status below 400.
   returned: when a load ran
   type: int
-failed:
-  description: Requests that failed (any error kind).
+errored:
+  description: Requests that failed (any error kind). Not named C(failed), which Ansible reserves.
   returned: when a load ran
   type: int
 errors:

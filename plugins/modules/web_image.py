@@ -73,11 +73,18 @@ options:
     type: str
     default: t2.micro
   vpc_id:
-    description: The VPC of the builder security group. Required to bake.
+    description: The VPC of the builder security group; by default the VPC of the builder's subnet.
     type: str
   subnet_id:
-    description: The builder's public subnet. Required to bake.
+    description:
+      - The builder's public subnet. By default, the subnet of the stack tagged
+        C(ha_web:component=<subnet_component>), looked up only when a bake is needed (so a no-op
+        run needs no network facts).
     type: str
+  subnet_component:
+    description: The component tag of the subnet to use when O(subnet_id) is not given.
+    type: str
+    default: public-subnet-a
   builder_instance_name:
     description: Tag C(Name) of the builder instance.
     type: str
@@ -245,6 +252,7 @@ ARGUMENT_SPEC = dict(
     instance_type=dict(type="str", default="t2.micro"),
     vpc_id=dict(type="str"),
     subnet_id=dict(type="str"),
+    subnet_component=dict(type="str", default="public-subnet-a"),
     builder_instance_name=dict(type="str", default="Web server for custom AMI"),
     builder_security_group_name=dict(type="str", default="Web-AMI-Builder-SG"),
     app_port=dict(type="int", default=80),
@@ -261,19 +269,18 @@ ARGUMENT_SPEC = dict(
 )
 
 
-def main(sleep=time.sleep):
+def main(sleep=time.sleep, clock=time.monotonic):
     module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     params = module.params
     if params["base_image_id"] and module.params.get("track_latest_base"):
         module.warn("track_latest_base has no effect with base_image_id")
     ec2 = aws_client(module, "ec2")
-    timing = Timing(params["wait_timeout"], params["poll_interval"], sleep=sleep)
+    timing = Timing(params["wait_timeout"], params["poll_interval"], sleep=sleep, clock=clock)
     try:
         if params["state"] == "absent":
             result = absent(ec2, params["stack_name"], module.check_mode, timing)
         else:
-            result = present(ec2, lambda: aws_client(module, "ssm"), params, module.check_mode, timing,
-                             require=lambda: module.fail_on_missing_params(["vpc_id", "subnet_id"]))
+            result = present(ec2, lambda: aws_client(module, "ssm"), params, module.check_mode, timing)
     except (WaitFailed, WaitTimeout) as e:
         module.fail_json(msg=str(e))
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:

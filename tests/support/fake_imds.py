@@ -6,7 +6,7 @@ Like the real IMDSv2 it wants a session token: ``PUT /latest/api/token`` with he
 
     with FakeIMDS(instance_id="i-0abc", availability_zone="ap-northeast-2a") as imds:
         imds.url        # "http://127.0.0.1:<port>", give it to the code under test
-        imds.requests   # [(method, path, headers dict), ...] seen so far
+        imds.requests   # [(method, path, {lower-cased header: value}), ...] seen so far
 
 ``mode``: ``"ok"`` (default), ``"hang"`` (accepts and never answers until stopped),
 ``"error"`` (500 to everything).
@@ -53,7 +53,8 @@ class FakeIMDS:
 
             def _record(self):
                 with fake._lock:
-                    fake.requests.append((self.command, self.path, dict(self.headers.items())))
+                    fake.requests.append((self.command, self.path,
+                                          {k.lower(): v for k, v in self.headers.items()}))
                 if fake.mode == "hang":
                     fake._stop.wait(60)
                     self.close_connection = True
