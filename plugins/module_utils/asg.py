@@ -25,7 +25,6 @@ except ImportError:  # pragma: no cover - AnsibleAWSModule reports missing botoc
 
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 
-from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import STACK_TAG
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import WaitTimeout
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import poll
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import stack_filter
@@ -53,7 +52,7 @@ CPU_METRIC = "ASGAverageCPUUtilization"
 LIVE_INSTANCE_STATES = ["pending", "running", "shutting-down", "stopping", "stopped"]
 ACTIVE_REFRESH_STATES = ["Pending", "InProgress", "Cancelling", "RollbackInProgress", "Baking"]
 # What an endpoint answers for an API it lacks (moto: HTTP 500 -> ResponseParserError).
-UNSUPPORTED_CODES = ["InvalidAction", "NotImplemented", "UnknownOperationException", "UnsupportedOperation", "InternalFailure"]
+UNSUPPORTED_CODES = ["InvalidAction", "NotImplemented", "UnknownOperationException", "UnsupportedOperation"]
 LT_NAME_RE = re.compile(r"^[a-zA-Z0-9().\-/_]{3,128}$")
 AMI_RE = re.compile(r"^ami-[0-9a-f]{8,17}$")
 
@@ -89,7 +88,7 @@ def validate(params):
         errors.append("max_size must be >= 1 (got %d)" % p["max_size"])
     if p["min_size"] > p["max_size"]:
         errors.append("min_size (%d) must be <= max_size (%d)" % (p["min_size"], p["max_size"]))
-    if not p["min_size"] <= p["desired_capacity"] <= p["max_size"]:
+    elif not p["min_size"] <= p["desired_capacity"] <= p["max_size"]:
         errors.append("desired_capacity (%d) must be between min_size (%d) and max_size (%d)"
                       % (p["desired_capacity"], p["min_size"], p["max_size"]))
     if not 0 < p["cpu_target_value"] <= 100:
@@ -284,7 +283,9 @@ def normalize_template_data(data):
     meta = data.get("MetadataOptions") or {}
     specs = {}
     for spec in data.get("TagSpecifications") or []:
-        specs[spec.get("ResourceType")] = tags_of(spec)
+        # Only what instances launch with (moto also files the template's own tags here).
+        if spec.get("ResourceType") in ("instance", "volume"):
+            specs[spec.get("ResourceType")] = tags_of(spec)
     return {
         "ImageId": data.get("ImageId"),
         "InstanceType": data.get("InstanceType"),
@@ -418,8 +419,8 @@ def start_refresh(asg, group_name, p, check_mode):
         running = active_refresh(asg, group_name)
     except Exception as e:  # noqa: BLE001 - only 'unsupported' is swallowed
         if is_unsupported(e):
-            return {"status": "unsupported"}, ("the endpoint does not support instance refresh (DescribeInstanceRefreshes failed: %s);"
-                                               " instances keep their launch template version until replaced" % _short(e))
+            return {"status": "unsupported"}, ("the endpoint does not support instance refresh (DescribeInstanceRefreshes: %s);"
+                                               " running instances keep their launch template version until they are replaced" % _short(e))
         raise
     if running:
         return {"status": "in_progress", "id": running.get("InstanceRefreshId")}, (
@@ -438,6 +439,8 @@ def start_refresh(asg, group_name, p, check_mode):
 
 
 def _short(exc):
+    if isinstance(exc, ResponseParserError):
+        return "the endpoint answered with a non-AWS error page"
     code = error_code(exc)
     if code:
         return code
@@ -449,12 +452,13 @@ def _short(exc):
 class Reconciler(object):
     """Runs the steps in order; collects changes, warnings and diff. check_mode mutates nothing."""
 
-    def __init__(self, ec2, asg, params, check_mode=False, sleep=None):
+    def __init__(self, ec2, asg, params, check_mode=False, sleep=None, clock=None):
         self.ec2 = ec2
         self.asg = asg
         self.p = params
         self.check_mode = check_mode
         self.sleep = sleep
+        self.clock = clock
         self.changes = []
         self.warnings = []
         self.before = {}
@@ -468,6 +472,8 @@ class Reconciler(object):
         kwargs = {}
         if self.sleep is not None:
             kwargs["sleep"] = self.sleep
+        if self.clock is not None:
+            kwargs["clock"] = self.clock
         try:
             return poll(fetch, done, self.p["wait_timeout"], self.p["poll_interval"], **kwargs)
         except WaitTimeout:
@@ -609,12 +615,11 @@ class Reconciler(object):
         self.before["policy"] = None
         self.after["policy"] = policy_state(policy_arguments(p["group_name"], p))
         if self.check_mode:
-            return None
+            return
         self.asg.create_auto_scaling_group(aws_retry=True, **args)
         self.asg.enable_metrics_collection(AutoScalingGroupName=p["group_name"], Metrics=list(p["metrics"]),
                                            Granularity=METRICS_GRANULARITY, aws_retry=True)
         self.asg.put_scaling_policy(aws_retry=True, **policy_arguments(p["group_name"], p))
-        return describe_group(self.asg, p["group_name"])
 
     def group_tag_dict(self):
         p = self.p
@@ -717,9 +722,12 @@ class Reconciler(object):
         created = False
         if group is None:
             created = True
-            group = self.create_group(lt_id, version)
-            if group is not None and p["wait"]:
-                group = self.wait_in_service(p["group_name"], p["desired_capacity"])
+            self.create_group(lt_id, version)
+            if not self.check_mode:
+                if p["wait"]:
+                    group = self.wait_in_service(p["group_name"], p["desired_capacity"])
+                else:
+                    group = describe_group(self.asg, p["group_name"])
         else:
             version_changed = self.update_group(group, lt_id, version)
             self.ensure_policy(group["AutoScalingGroupName"])
@@ -741,7 +749,7 @@ class Reconciler(object):
         return {
             "group_name": p["group_name"],
             "launch_template_id": lt_id,
-            "launch_template_version": version,
+            "launch_template_version": str(version),
             "security_group_id": sg_id,
             "instances": instances_of(group),
             "desired_capacity": (group or {}).get("DesiredCapacity", p["desired_capacity"]),

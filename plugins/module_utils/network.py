@@ -14,7 +14,9 @@ __metaclass__ = type
 
 import ipaddress
 import re
+import time
 
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import STACK_TAG
@@ -304,6 +306,7 @@ class Network(object):
         self.sleep = sleep
         self.changes = []
         self.warnings = []
+        self.gone_enis = []  # network interfaces of NAT gateways deleted by absent()
 
     def _act(self, message, call=None, **kwargs):
         """Record a change and, outside check mode, make the call."""
@@ -313,9 +316,8 @@ class Network(object):
         return getattr(self.client, call)(aws_retry=True, **kwargs)
 
     def _poll(self, what, fetch, done, failed=None):
-        kwargs = {} if self.sleep is None else {"sleep": self.sleep}
         try:
-            return poll(fetch, done, self.wait_timeout, self.poll_interval, failed=failed, **kwargs)
+            return poll(fetch, done, self.wait_timeout, self.poll_interval, failed=failed, sleep=self.sleep or time.sleep)
         except WaitTimeout:
             raise NetworkError("timed out after %ss waiting for %s" % (self.wait_timeout, what))
         except WaitFailed as e:
@@ -503,7 +505,8 @@ class Network(object):
             self._act("add route %s to %s" % (label, table_id or name), "create_route" if can_call else None,
                       RouteTableId=table_id, DestinationCidrBlock=ANYWHERE, **target)
         elif route_target(current[0]) != target or current[0].get("State") == "blackhole":
-            self._act("replace route %s of %s (was %s)" % (label, table_id, ", ".join(route_target(current[0]).values()) or "blackhole"), "replace_route" if can_call else None,
+            was = ", ".join(route_target(current[0]).values()) or "blackhole"
+            self._act("replace route %s of %s (was %s)" % (label, table_id, was), "replace_route" if can_call else None,
                       RouteTableId=table_id, DestinationCidrBlock=ANYWHERE, **target)
 
     def _associate(self, tables, desired):
@@ -544,21 +547,33 @@ class Network(object):
     def delete_nat_gateways(self, vpc_id):
         nats = find_nat_gateways(self.client, vpc_id, states=("pending", "available", "failed", "deleting"))
         for nat in nats:
+            self.gone_enis.extend(a["NetworkInterfaceId"] for a in nat.get("NatGatewayAddresses") or [] if a.get("NetworkInterfaceId"))
             if nat["State"] != "deleting":
                 self._act("delete NAT gateway %s" % nat["NatGatewayId"], "delete_nat_gateway", NatGatewayId=nat["NatGatewayId"])
         if self.check_mode:
             return
         for nat in nats:
-            self._poll("NAT gateway %s to be deleted" % nat["NatGatewayId"], lambda: get_nat_gateway(self.client, nat["NatGatewayId"]), lambda n: n["State"] in NAT_GONE)
+            nat_id = nat["NatGatewayId"]
+            self._poll("NAT gateway %s to be deleted" % nat_id, lambda: get_nat_gateway(self.client, nat_id), lambda n: n["State"] in NAT_GONE)
 
     def release_address(self, eip):
+        """Release an Elastic IP once no live NAT gateway holds it. AWS drops the association a
+        moment after the NAT gateway is deleted; moto keeps it, pointing at the deleted gateway's
+        interface, and releases the address anyway."""
         allocation_id = eip["AllocationId"]
-        if eip.get("AssociationId") and not self.check_mode:
-            # A deleted NAT gateway lets go of its address a moment later.
-            self._poll("Elastic IP %s to be released by its NAT gateway" % allocation_id,
-                       lambda: self.client.describe_addresses(AllocationIds=[allocation_id], aws_retry=True)["Addresses"][0],
-                       lambda a: not a.get("AssociationId"))
-        self._act("release Elastic IP %s (%s)" % (allocation_id, eip.get("PublicIp")), "release_address", AllocationId=allocation_id)
+        if eip.get("AssociationId") and eip.get("NetworkInterfaceId") not in self.gone_enis and not self.check_mode:
+            raise NetworkError("Elastic IP %s (%s) of the stack is still associated with %s, which is not a NAT gateway of the stack's VPC"
+                               % (allocation_id, eip.get("PublicIp"), eip.get("NetworkInterfaceId") or eip.get("InstanceId")))
+        self._act("release Elastic IP %s (%s)" % (allocation_id, eip.get("PublicIp")))
+        if not self.check_mode:
+            self._poll("Elastic IP %s to be free to release" % allocation_id, lambda: self._try_release(allocation_id), lambda released: released)
+
+    def _try_release(self, allocation_id):
+        try:
+            self.client.release_address(AllocationId=allocation_id, aws_retry=True)
+        except is_boto3_error_code("InvalidIPAddress.InUse"):
+            return False
+        return True
 
     def delete_route_table(self, table):
         table_id = table["RouteTableId"]

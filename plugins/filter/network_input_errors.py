@@ -1,0 +1,66 @@
+# -*- coding: utf-8 -*-
+# Copyright: Immersion Day HA web maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+name: network_input_errors
+short_description: What is wrong with the network role's input
+version_added: 0.1.0
+description:
+  - Checks the subnets and VPC CIDR the way M(immersionday.ha_web.vpc_network) does, without
+    calling AWS, and returns one message per problem, naming the role variable and the rule
+    (for example C(network_subnets[1].cidr 10.1.10.0/24 is not inside network_vpc_cidr 10.0.0.0/16)).
+  - Rules - valid IPv4 CIDR blocks of /16 to /28; every subnet inside the VPC CIDR; no overlaps;
+    at most one subnet per tier and AZ letter; tier C(public) or C(private); at least one subnet;
+    a public subnet for the NAT gateway (the one C(nat_subnet) names, if given).
+  - An empty list means the input is fine.
+options:
+  _input:
+    description: The subnets (dicts with C(name), C(cidr), C(az), C(tier)).
+    type: list
+    elements: dict
+    required: true
+  vpc_cidr:
+    description: The VPC CIDR block.
+    type: str
+    required: true
+  nat_subnet:
+    description: Name or AZ letter of the public subnet hosting the NAT gateway; empty for the first public one.
+    type: str
+    default: ""
+  prefix:
+    description: Prefix of the variable names in the messages.
+    type: str
+    default: network_
+"""
+
+EXAMPLES = r"""
+- name: Check the network input before calling AWS
+  ansible.builtin.assert:
+    that: network__input_errors | length == 0
+    fail_msg: "{{ network__input_errors | join('; ') }}"
+  vars:
+    network__input_errors: "{{ network_subnets | immersionday.ha_web.network_input_errors(network_vpc_cidr, network_nat_subnet) }}"
+"""
+
+RETURN = r"""
+_value:
+  description: One message per problem; empty when the input is valid.
+  type: list
+  elements: str
+"""
+
+from ansible_collections.immersionday.ha_web.plugins.module_utils.network import input_errors
+
+
+def network_input_errors(subnets, vpc_cidr, nat_subnet="", prefix="network_"):
+    return input_errors(vpc_cidr, subnets, nat_subnet or None, prefix)
+
+
+class FilterModule(object):
+    def filters(self):
+        return {"network_input_errors": network_input_errors}
