@@ -373,10 +373,10 @@ def group_state(group):
 
 def instances_of(group):
     return [{
-        "id": i["InstanceId"],
-        "az": i.get("AvailabilityZone"),
-        "lifecycle": i.get("LifecycleState"),
-        "health": i.get("HealthStatus"),
+        "instance_id": i["InstanceId"],
+        "availability_zone": i.get("AvailabilityZone"),
+        "lifecycle_state": i.get("LifecycleState"),
+        "health_status": i.get("HealthStatus"),
     } for i in (group or {}).get("Instances") or []]
 
 

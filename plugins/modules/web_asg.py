@@ -222,16 +222,16 @@ asg:
       type: list
       elements: dict
       contains:
-        id:
+        instance_id:
           description: Instance id.
           type: str
-        az:
+        availability_zone:
           description: Availability zone.
           type: str
-        lifecycle:
+        lifecycle_state:
           description: Lifecycle state in the group, e.g. C(InService).
           type: str
-        health:
+        health_status:
           description: C(Healthy) or C(Unhealthy).
           type: str
     desired_capacity:

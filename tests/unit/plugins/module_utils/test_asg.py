@@ -231,8 +231,8 @@ def test_fresh_create_sends_exact_arguments(aws):
     assert result["security_group_id"] == SG
     assert result["created"] is True
     assert result["instances"] == [
-        {"id": "i-00000000000000001", "az": "ap-northeast-2a", "lifecycle": "InService", "health": "Healthy"},
-        {"id": "i-00000000000000002", "az": "ap-northeast-2c", "lifecycle": "InService", "health": "Healthy"},
+        {"instance_id": "i-00000000000000001", "availability_zone": "ap-northeast-2a", "lifecycle_state": "InService", "health_status": "Healthy"},
+        {"instance_id": "i-00000000000000002", "availability_zone": "ap-northeast-2c", "lifecycle_state": "InService", "health_status": "Healthy"},
     ]
     assert result["instance_refresh"] == {"status": "not_needed"}
     assert result["policy"]["target_value"] == 30.0
