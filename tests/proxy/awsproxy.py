@@ -30,6 +30,7 @@ import http.client
 import json
 import re
 import signal
+import socket
 import sys
 import threading
 import time
@@ -44,6 +45,8 @@ from urllib.parse import parse_qsl, urlsplit
 SLOW_DURATIONS = {
     # ec2 DescribeNatGateways: state pending -> available
     "nat_gateway": 100.0,
+    # ec2 DescribeNatGateways after DeleteNatGateway: state deleting -> deleted
+    "nat_gateway_deleting": 60.0,
     # ec2 DescribeImages: imageState pending -> available
     "image": 300.0,
     # ec2 DescribeImages: InvalidAMIID.NotFound (by id) / absent (listing) right after CreateImage
@@ -52,6 +55,8 @@ SLOW_DURATIONS = {
     "load_balancer": 160.0,
     # ec2 DescribeInstances: pending -> running; autoscaling: LifecycleState Pending -> InService
     "instance": 40.0,
+    # ec2 DescribeInstances after TerminateInstances: shutting-down -> terminated
+    "instance_shutting_down": 30.0,
     # elbv2 DescribeTargetHealth: initial -> healthy, counted from when the instance runs
     # (or from RegisterTargets if later)
     "target_health": 60.0,
@@ -318,6 +323,11 @@ class SlowClock:
             if call.name == "ec2:CreateNatGateway":
                 for rid in re.findall(rb"<natGatewayId>([^<]+)</natGatewayId>", body)[:1]:
                     self.created[("nat_gateway", rid.decode())] = now
+            elif call.name == "ec2:DeleteNatGateway":
+                self.created[("nat_gateway_deleting", call.params.get("NatGatewayId"))] = now
+            elif call.name == "ec2:TerminateInstances":
+                for rid in call.list_param("InstanceId"):
+                    self.created[("instance_shutting_down", rid)] = now
             elif call.name == "ec2:CreateImage":
                 for rid in re.findall(rb"<imageId>([^<]+)</imageId>", body)[:1]:
                     self.created[("image", rid.decode())] = now
@@ -401,10 +411,14 @@ class SlowClock:
         filters, changed, drop = call.ec2_filters(), False, []
         for el, rid in _children_with(root, "natGatewayId"):
             state = el.find("state")
-            if state is not None and state.text == "available" and self.young("nat_gateway", rid, now):
-                state.text, changed = "pending", True
-                if self._excluded(filters, "state", "pending"):
-                    drop.append(el)
+            if state is None:
+                continue
+            for done, kind, shown in (("available", "nat_gateway", "pending"), ("deleted", "nat_gateway_deleting", "deleting")):
+                if state.text == done and self.young(kind, rid, now):
+                    state.text, changed = shown, True
+                    if self._excluded(filters, "state", shown):
+                        drop.append(el)
+                    break
         self._drop(root, drop)
         return changed
 
@@ -427,13 +441,18 @@ class SlowClock:
         filters, changed, drop = call.ec2_filters(), False, []
         for el, rid in _children_with(root, "instanceId"):
             state = el.find("instanceState")
-            if state is None or state.findtext("name") != "running" or not self.instance_pending(rid, now):
+            name = state.findtext("name") if state is not None else None
+            if name == "running" and self.instance_pending(rid, now):
+                shown, code = "pending", "0"
+            elif name == "terminated" and self.young("instance_shutting_down", rid, now):
+                shown, code = "shutting-down", "32"
+            else:
                 continue
-            state.find("name").text = "pending"
+            state.find("name").text = shown
             if state.find("code") is not None:
-                state.find("code").text = "0"
+                state.find("code").text = code
             changed = True
-            if self._excluded(filters, "instance-state-name", "pending") or self._excluded(filters, "instance-state-code", "0"):
+            if self._excluded(filters, "instance-state-name", shown) or self._excluded(filters, "instance-state-code", code):
                 drop.append(el)
         self._drop(root, drop)
         # A reservation left without instances is not listed.
@@ -480,13 +499,14 @@ class SlowClock:
 class FaultPlan:
     """Decides, reproducibly, which calls fail and how."""
 
-    def __init__(self, share, seed=0, actions=None, cap=2, kinds=("throttle", "unavailable"), weights=(3, 1)):
+    def __init__(self, share, seed=0, actions=None, cap=2, kinds=("throttle", "unavailable"), weights=None):
         self.share = float(share)
         self.seed = seed
         self.actions = re.compile(actions) if actions else None
         self.cap = cap
         self.kinds = kinds
-        self.weights = weights
+        # Throttling three times as often as a bare 503 by default.
+        self.weights = weights or tuple(3 if k == "throttle" else 1 for k in kinds)
         self.lock = threading.Lock()
         self.seen = Counter()
         self.streak = Counter()
@@ -525,6 +545,11 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):  # quiet
         pass
 
+    def setup(self):
+        BaseHTTPRequestHandler.setup(self)
+        # Headers and body leave in one segment anyway; no Nagle / delayed-ACK stalls (40 ms).
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def _handle(self):
         proxy = self.server.proxy
         length = int(self.headers.get("Content-Length") or 0)
@@ -539,9 +564,10 @@ class _Handler(BaseHTTPRequestHandler):
         for k, v in headers:
             self.send_header(k, v)
         self.send_header("Content-Length", str(len(out)))
-        self.end_headers()
+        self._headers_buffer.append(b"\r\n")
         if self.command != "HEAD":
-            self.wfile.write(out)
+            self._headers_buffer.append(out)
+        self.flush_headers()  # one write: status, headers and body
 
     def _read_chunked(self):
         data = b""
@@ -562,7 +588,8 @@ class AwsProxy:
     every call (dicts), ``record_file`` appends them as JSON lines too."""
 
     def __init__(self, upstream, host="127.0.0.1", port=0, record_file=None, slow=None, faults=0.0, seed=0,
-                 fault_actions=None, fault_cap=2, slow_durations=None):
+                 fault_actions=None, fault_cap=2, slow_durations=None, fault_kinds=("throttle", "unavailable"),
+                 clock=time.monotonic):
         split = urlsplit(upstream)
         self.upstream_host = split.hostname
         self.upstream_port = split.port or 80
@@ -570,8 +597,8 @@ class AwsProxy:
         self.port = port
         self.record = []
         self.record_file = record_file
-        self.slow = SlowClock(slow, slow_durations) if slow else None
-        self.faults = FaultPlan(faults, seed, fault_actions, fault_cap) if faults else None
+        self.slow = SlowClock(slow, slow_durations, clock) if slow else None
+        self.faults = FaultPlan(faults, seed, fault_actions, fault_cap, fault_kinds) if faults else None
         self.started = time.time()
         self._lock = threading.Lock()
         self._local = threading.local()
@@ -625,13 +652,16 @@ class AwsProxy:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = http.client.HTTPConnection(self.upstream_host, self.upstream_port, timeout=300)
+            conn.connect()
+            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self._local.conn = conn
         return conn
 
     def forward(self, method, path, headers, body):
         for attempt in (1, 2):
-            conn = self._connection()
+            conn = None
             try:
+                conn = self._connection()
                 conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
                 for k, v in headers.items():
                     if k.lower() not in _HOP_BY_HOP:
@@ -643,7 +673,8 @@ class AwsProxy:
                 out = [(k, v) for k, v in resp.getheaders() if k.lower() not in _HOP_BY_HOP]
                 return resp.status, out, data
             except (http.client.HTTPException, OSError):
-                conn.close()
+                if conn is not None:
+                    conn.close()
                 self._local.conn = None
                 if attempt == 2:
                     raise
