@@ -54,7 +54,7 @@ _value:
   elements: str
 """
 
-from ansible_collections.immersionday.ha_web.plugins.module_utils.network import input_errors
+from ansible_collections.immersionday.ha_web.plugins.module_utils.network_input import input_errors
 
 
 def network_input_errors(subnets, vpc_cidr, nat_subnet="", prefix="network_"):

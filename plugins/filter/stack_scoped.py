@@ -36,7 +36,7 @@ _value:
   type: str
 """
 
-from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import scoped_name
+from ansible_collections.immersionday.ha_web.plugins.module_utils.names import scoped_name
 
 
 class FilterModule(object):

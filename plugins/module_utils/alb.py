@@ -28,8 +28,8 @@ from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import p
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import stack_tags
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import tag_specifications
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import tags_of
+from ansible_collections.immersionday.ha_web.plugins.module_utils.names import COMPONENT_TAG
 
-COMPONENT_TAG = "ha_web:component"
 SG_COMPONENT = "alb-sg"
 TG_COMPONENT = "target-group"
 LB_COMPONENT = "alb"

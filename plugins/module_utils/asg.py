@@ -30,8 +30,8 @@ from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import p
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import stack_filter
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import stack_tags
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import tags_of
+from ansible_collections.immersionday.ha_web.plugins.module_utils.names import COMPONENT_TAG
 
-COMPONENT_TAG = "ha_web:component"
 COMPONENT_SG = "instance-sg"
 COMPONENT_LT = "launch-template"
 COMPONENT_ASG = "asg"

@@ -16,11 +16,6 @@ import json
 import re
 import time
 
-try:
-    import botocore  # noqa: F401
-except ImportError:
-    pass  # Handled by AnsibleAWSModule
-
 from ansible.module_utils.urls import open_url
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import boto3_resource_to_ansible_dict
@@ -33,8 +28,8 @@ from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import s
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import stack_tags
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import tag_specifications
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import tags_of
+from ansible_collections.immersionday.ha_web.plugins.module_utils.names import COMPONENT_TAG
 
-COMPONENT_TAG = "ha_web:component"
 FINGERPRINT_TAG = "ha_web:fingerprint"
 BASE_IMAGE_TAG = "ha_web:base-image"
 VERSION_TAG = "ha_web:version"
@@ -534,7 +529,7 @@ def present(ec2, ssm_factory, params, check_mode=False, timing=None, opener=open
     if not subnet_id or not vpc_id:
         found_subnet, found_vpc = find_subnet(ec2, stack_name, params.get("subnet_component") or "public-subnet-a")
         subnet_id, vpc_id = subnet_id or found_subnet, vpc_id or found_vpc
-    group_id, _ = ensure_builder_sg(ec2, stack_name, vpc_id, params["builder_security_group_name"], params["app_port"])
+    group_id, _sg_changed = ensure_builder_sg(ec2, stack_name, vpc_id, params["builder_security_group_name"], params["app_port"])
     instance = None
     stale = []
     for candidate in builder_instances(ec2, stack_name):

@@ -10,14 +10,23 @@ __metaclass__ = type
 
 import time
 
+try:
+    import boto3
+    import botocore.config
+    import botocore.exceptions
+    import botocore.loaders
+    import botocore.session
+except ImportError:
+    pass  # Handled by AnsibleAWSModule
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import get_aws_connection_info
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
-# Every resource of a stack carries this tag; reruns and teardown find resources by it.
-STACK_TAG = "ha_web:stack"
-# The stack whose resources keep the lab's names exactly.
-DEFAULT_STACK = "lab"
+from ansible_collections.immersionday.ha_web.plugins.module_utils.names import STACK_TAG
+
 
 # Besides AWSRetry's own list (Throttling, RequestLimitExceeded, ServiceUnavailable, ...).
 EXTRA_RETRY_CODES = ["SlowDown", "ThrottlingException", "TooManyRequests", "RequestThrottled", "PriorRequestNotComplete"]
@@ -27,9 +36,49 @@ def retry_decorator():
     return AWSRetry.jittered_backoff(retries=12, delay=1, backoff=2.0, max_delay=20, catch_extra_error_codes=EXTRA_RETRY_CODES)
 
 
+_LOADER = []
+
+
+def _shared_loader():
+    """One botocore data loader per process.
+
+    Each new boto3 session parses the service models again (EC2's alone takes ~0.3 s). Under
+    mitogen our modules run in one long-lived interpreter, so sharing the loader makes every
+    module execution after the first one create its clients in milliseconds.
+    """
+    if not _LOADER:
+        _LOADER.append(botocore.loaders.create_loader())
+    return _LOADER[0]
+
+
+def _session(profile):
+    core = botocore.session.Session()
+    core.register_component("data_loader", _shared_loader())
+    return boto3.session.Session(profile_name=profile, botocore_session=core)
+
+
 def aws_client(module, service):
-    """A boto3 client whose calls retry with jittered backoff when made with aws_retry=True."""
-    return module.client(service, retry_decorator=retry_decorator())
+    """A boto3 client whose calls retry with jittered backoff when made with aws_retry=True.
+
+    Honours the same connection options as AnsibleAWSModule.client() (region, endpoint_url,
+    credentials, profile, validate_certs, aws_ca_bundle, aws_config; AWS_ENDPOINT_URL and the
+    rest of the environment through boto3).
+    """
+    region, endpoint_url, params = get_aws_connection_info(module)
+    params = dict(params)
+    profile = params.pop("profile_name", None)
+    config = botocore.config.Config(user_agent_extra="immersionday.ha_web")
+    extra = params.pop("aws_config", None) or params.pop("config", None)
+    if extra:
+        config = config.merge(extra if isinstance(extra, botocore.config.Config) else botocore.config.Config(**extra))
+    try:
+        client = _session(profile).client(service, config=config, region_name=region, endpoint_url=endpoint_url, **params)
+    except botocore.exceptions.NoRegionError:
+        module.fail_json(msg="The %s module requires a region and none was found in configuration, environment variables or module parameters"
+                         % module._name)
+    except (ValueError, botocore.exceptions.BotoCoreError) as e:
+        module.fail_json_aws(e, msg="Couldn't connect to AWS")
+    return RetryingBotoClientWrapper(client, retry_decorator())
 
 
 def stack_tags(stack_name, name=None, extra=None):
@@ -51,13 +100,6 @@ def tag_specifications(resource_type, tags):
 
 def tags_of(resource, key="Tags"):
     return boto3_tag_list_to_ansible_dict(resource.get(key) or [])
-
-
-def scoped_name(base, stack_name):
-    """The lab's name for the default stack; '<stack_name>-<base>' for any other stack."""
-    if stack_name == DEFAULT_STACK:
-        return base
-    return "%s-%s" % (stack_name, base)
 
 
 class WaitTimeout(Exception):

@@ -8,26 +8,37 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import STACK_TAG
+from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import retry_decorator
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import stack_filter
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import tags_of
+from ansible_collections.immersionday.ha_web.plugins.module_utils.names import COMPONENT_TAG
 
-COMPONENT_TAG = "ha_web:component"
 SUBNETS = ("public-subnet-a", "public-subnet-c", "private-subnet-a", "private-subnet-c")
 LIVE_NAT_STATES = ["pending", "available"]
 LIVE_INSTANCE_STATES = ["pending", "running", "stopping", "stopped", "shutting-down"]
 
 
+def paginate(client, operation, **kwargs):
+    """The full result of a paginated call, retried like the client's aws_retry=True calls
+    (a paginator does not take aws_retry: without this, a throttled page fails the listing)."""
+
+    @retry_decorator()
+    def full_result():
+        return client.get_paginator(operation).paginate(**kwargs).build_full_result()
+
+    return full_result()
+
+
 def ec2_components(ec2, stack_name):
     """component -> [resource ids] for every EC2 resource tagged with the stack: two calls."""
-    paginator = ec2.get_paginator("describe_tags")
     filters = [{"Name": "key", "Values": [STACK_TAG]}, {"Name": "value", "Values": [stack_name]}]
-    ids = [tag["ResourceId"] for tag in paginator.paginate(Filters=filters).build_full_result().get("Tags", [])]
+    ids = [tag["ResourceId"] for tag in paginate(ec2, "describe_tags", Filters=filters).get("Tags", [])]
     components = {}
     if not ids:
         return components
     for start in range(0, len(ids), 200):
         filters = [{"Name": "key", "Values": [COMPONENT_TAG]}, {"Name": "resource-id", "Values": ids[start:start + 200]}]
-        for tag in paginator.paginate(Filters=filters).build_full_result().get("Tags", []):
+        for tag in paginate(ec2, "describe_tags", Filters=filters).get("Tags", []):
             components.setdefault(tag["Value"], []).append(tag["ResourceId"])
     return components
 
@@ -95,9 +106,9 @@ def _elbv2_tagged(elbv2, arns, stack_name, component):
 
 
 def alb_facts(elbv2, stack_name, components):
-    balancers = elbv2.get_paginator("describe_load_balancers").paginate().build_full_result().get("LoadBalancers", [])
+    balancers = paginate(elbv2, "describe_load_balancers").get("LoadBalancers", [])
     alb_arn = _elbv2_tagged(elbv2, [lb["LoadBalancerArn"] for lb in balancers], stack_name, "alb")
-    groups = elbv2.get_paginator("describe_target_groups").paginate().build_full_result().get("TargetGroups", [])
+    groups = paginate(elbv2, "describe_target_groups").get("TargetGroups", [])
     tg_arn = _elbv2_tagged(elbv2, [tg["TargetGroupArn"] for tg in groups], stack_name, "target-group")
     sg_id = _first(components, "alb-sg")
     if not (alb_arn or tg_arn or sg_id):

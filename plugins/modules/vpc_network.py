@@ -27,7 +27,7 @@ description:
   - I(state=absent) deletes the stack's NAT gateways and waits until they are deleted, then releases
     the Elastic IP and deletes the route tables, internet gateway, subnets and VPC.
 author:
-  - Immersion Day HA web maintainers
+  - Immersion Day HA web maintainers (@immersionday)
 options:
   stack_name:
     description: The stack; the value of the C(ha_web:stack) tag of every resource.
@@ -209,6 +209,7 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.immersionday.ha_web.plugins.module_utils import network
+from ansible_collections.immersionday.ha_web.plugins.module_utils import network_input
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import aws_client
 
 
@@ -246,9 +247,9 @@ def run(module, client):
     if params["state"] == "absent":
         net.absent(params["stack_name"])
     else:
-        errors = network.input_errors(params["vpc_cidr"], params["subnets"], params["nat_subnet"])
+        errors = network_input.input_errors(params["vpc_cidr"], params["subnets"], params["nat_subnet"])
         if not errors:
-            errors = network.az_errors(params["subnets"], client.meta.region_name, network.describe_zones(client))
+            errors = network_input.az_errors(params["subnets"], client.meta.region_name, network.describe_zones(client))
         if errors:
             module.fail_json(msg="; ".join(errors), errors=errors)
         result = net.present(network.build_spec(params))

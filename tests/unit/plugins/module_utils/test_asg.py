@@ -162,7 +162,7 @@ def aws(retry_sleeps):
 
 
 def reconciler(aws, clock=None, check_mode=False, **overrides):
-    ec2, _, auto, _ = aws
+    ec2, _ec2_stub, auto, _asg_stub = aws
     clock = clock or Clock()
     return asg.Reconciler(ec2, auto, params(**overrides), check_mode=check_mode, sleep=clock.sleep, clock=clock.time)
 
@@ -494,7 +494,7 @@ def test_absent_times_out_with_the_option_named(aws):
     ec2, ec2_stub, auto, asg_stub = aws
     asg_stub.add_response("describe_auto_scaling_groups", {"AutoScalingGroups": [group()]}, {"Filters": ASG_FILTERS})
     asg_stub.add_response("delete_auto_scaling_group", {}, {"AutoScalingGroupName": "Web-ASG", "ForceDelete": True})
-    for _ in range(3):
+    for _attempt in range(3):
         asg_stub.add_response("describe_auto_scaling_groups", {"AutoScalingGroups": [group(status="Delete in progress")]},
                               {"AutoScalingGroupNames": ["Web-ASG"]})
     with pytest.raises(asg.AsgError) as error:

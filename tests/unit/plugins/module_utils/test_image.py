@@ -130,7 +130,7 @@ def test_throttled_then_available_is_not_success_on_error(stubbed, no_backoff_sl
 
 def test_timeout_while_pending(stubbed):
     ec2, stubber = stubbed
-    for _ in range(3):
+    for _attempt in range(3):
         stubber.add_response("describe_images", {"Images": [image("pending")]}, by_id())
     clock = FakeClock()
     with pytest.raises(WaitTimeout) as e:

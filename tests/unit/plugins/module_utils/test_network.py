@@ -11,6 +11,7 @@ from botocore.stub import Stubber
 
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.immersionday.ha_web.plugins.module_utils import network as n
+from ansible_collections.immersionday.ha_web.plugins.module_utils import network_input as ni
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import retry_decorator
 
 LAB_SUBNETS = [
@@ -27,7 +28,7 @@ SUBNET_IDS = {"public-subnet-a": "subnet-pa", "private-subnet-a": "subnet-qa", "
 # ------------------------------------------------------------------ validation
 
 def test_lab_input_is_valid():
-    assert n.input_errors("10.0.0.0/16", LAB_SUBNETS) == []
+    assert ni.input_errors("10.0.0.0/16", LAB_SUBNETS) == []
 
 
 @pytest.mark.parametrize("vpc_cidr, subnets, nat, expected", [
@@ -50,11 +51,11 @@ def test_lab_input_is_valid():
      ["nat_subnet 'Private subnet A' names no public subnet of subnets (give its name or AZ letter)"]),
 ])
 def test_input_errors(vpc_cidr, subnets, nat, expected):
-    assert n.input_errors(vpc_cidr, subnets, nat) == expected
+    assert ni.input_errors(vpc_cidr, subnets, nat) == expected
 
 
 def test_input_errors_name_role_variables():
-    assert n.input_errors("10.0.0.0/16", [dict(LAB_SUBNETS[0], cidr="10.1.10.0/24")], prefix="network_") == [
+    assert ni.input_errors("10.0.0.0/16", [dict(LAB_SUBNETS[0], cidr="10.1.10.0/24")], prefix="network_") == [
         "network_subnets[0].cidr 10.1.10.0/24 is not inside network_vpc_cidr 10.0.0.0/16"]
 
 
@@ -67,14 +68,14 @@ def test_filter_plugin_uses_role_names():
 
 def test_az_errors():
     zones = [{"ZoneName": "us-west-1a", "ZoneType": "availability-zone"}, {"ZoneName": "us-west-1b", "ZoneType": "availability-zone"}]
-    assert n.az_errors(LAB_SUBNETS[:3], "us-west-1", zones) == [
+    assert ni.az_errors(LAB_SUBNETS[:3], "us-west-1", zones) == [
         "subnets[2].az 'c' is not an availability zone of region us-west-1 (it has a, b)"]
 
 
 def test_pick_nat_subnet():
-    assert n.pick_nat_subnet(list(reversed(LAB_SUBNETS)))["name"] == "Public subnet A"
-    assert n.pick_nat_subnet(LAB_SUBNETS, "c")["name"] == "Public subnet C"
-    assert n.pick_nat_subnet(LAB_SUBNETS, "Public subnet C")["az"] == "c"
+    assert ni.pick_nat_subnet(list(reversed(LAB_SUBNETS)))["name"] == "Public subnet A"
+    assert ni.pick_nat_subnet(LAB_SUBNETS, "c")["name"] == "Public subnet C"
+    assert ni.pick_nat_subnet(LAB_SUBNETS, "Public subnet C")["az"] == "c"
 
 
 def test_build_spec_scopes_names_for_other_stacks():
@@ -141,7 +142,7 @@ def nat(state="available", **extra):
 def subnets():
     out = []
     for s in LAB_SUBNETS:
-        comp = n.subnet_component(s)
+        comp = ni.subnet_component(s)
         out.append({"SubnetId": SUBNET_IDS[comp], "VpcId": "vpc-1", "CidrBlock": s["cidr"], "AvailabilityZone": "ap-northeast-2" + s["az"],
                     "MapPublicIpOnLaunch": s["tier"] == "public", "Tags": tags(comp, s["name"])})
     return out
@@ -264,7 +265,10 @@ def test_nat_wait_times_out(ec2, no_sleep):
 
 def test_fresh_create_calls(ec2):
     client, stubber = ec2
-    tag_spec = lambda rt, comp, name: [{"ResourceType": rt, "Tags": tags(comp, name)}]
+
+    def tag_spec(rt, comp, name):
+        return [{"ResourceType": rt, "Tags": tags(comp, name)}]
+
     stubber.add_response("describe_addresses", {"Addresses": []}, {"Filters": STACK_F})
     stubber.add_response("allocate_address", {"AllocationId": "eipalloc-1", "PublicIp": "203.0.113.1"},
                          {"Domain": "vpc", "TagSpecifications": tag_spec("elastic-ip", "eip", "VPC-Lab-NAT-EIP")})
@@ -275,7 +279,7 @@ def test_fresh_create_calls(ec2):
     stubber.add_response("modify_vpc_attribute", {}, {"VpcId": "vpc-1", "EnableDnsHostnames": {"Value": True}})
     stubber.add_response("describe_subnets", {"Subnets": []}, {"Filters": STACK_F})
     for s in LAB_SUBNETS:
-        comp = n.subnet_component(s)
+        comp = ni.subnet_component(s)
         stubber.add_response("create_subnet", {"Subnet": {"SubnetId": SUBNET_IDS[comp]}},
                              {"VpcId": "vpc-1", "CidrBlock": s["cidr"], "AvailabilityZone": "ap-northeast-2" + s["az"],
                               "TagSpecifications": tag_spec("subnet", comp, s["name"])})

@@ -4,6 +4,7 @@ __metaclass__ = type
 
 import pytest
 
+from ansible_collections.immersionday.ha_web.plugins.module_utils import names
 from ansible_collections.immersionday.ha_web.plugins.module_utils import stack
 
 
@@ -47,8 +48,8 @@ def test_poll_times_out_without_sleeping_past_the_deadline():
 
 
 def test_names_and_tags():
-    assert stack.scoped_name("VPC-Lab", "lab") == "VPC-Lab"
-    assert stack.scoped_name("VPC-Lab", "blue") == "blue-VPC-Lab"
+    assert names.scoped_name("VPC-Lab", "lab") == "VPC-Lab"
+    assert names.scoped_name("VPC-Lab", "blue") == "blue-VPC-Lab"
     assert stack.stack_tags("blue", name="x", extra={"Owner": "me"}) == {"Owner": "me", "ha_web:stack": "blue", "Name": "x"}
     assert stack.stack_filter("blue") == {"Name": "tag:ha_web:stack", "Values": ["blue"]}
     assert stack.tag_specifications("vpc", {"a": "b"}) == [{"ResourceType": "vpc", "Tags": [{"Key": "a", "Value": "b"}]}]

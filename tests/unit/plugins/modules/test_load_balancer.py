@@ -88,7 +88,7 @@ def test_hand_made_rule_is_revoked(cloud, capsys):
     first = run(capsys, **present_args(networks))
     sg = first["alb"]["security_group_id"]
     ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
-                                                                      "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}])
+                                                                     "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}])
     repaired = run(capsys, **present_args(networks))
     assert repaired["changes"] == ["revoke 1 unwanted ingress rule(s) from Web-ALB-SG"]
     perms = ec2.describe_security_groups(GroupIds=[sg])["SecurityGroups"][0]["IpPermissions"]

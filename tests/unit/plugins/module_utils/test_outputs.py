@@ -2,7 +2,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.immersionday.ha_web.plugins.filter.stack_outputs import stack_outputs
+from ansible_collections.immersionday.ha_web.plugins.module_utils.outputs import stack_outputs
 from ansible_collections.immersionday.ha_web.plugins.filter.stack_scoped import FilterModule as ScopedFilters
 
 

@@ -1,0 +1,22 @@
+# -*- coding: utf-8 -*-
+# Copyright: Immersion Day HA web maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Stack names and tags, with no AWS import: filters load this in every Ansible worker."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+# Every resource of a stack carries this tag; reruns and teardown find resources by it.
+STACK_TAG = "ha_web:stack"
+# ... and this one, naming which part of the stack it is (vpc, public-subnet-a, alb, ...).
+COMPONENT_TAG = "ha_web:component"
+# The stack whose resources keep the lab's names exactly.
+DEFAULT_STACK = "lab"
+
+
+def scoped_name(base, stack_name):
+    """The lab's name for the default stack; '<stack_name>-<base>' for any other stack."""
+    if stack_name == DEFAULT_STACK:
+        return base
+    return "%s-%s" % (stack_name, base)

@@ -1,0 +1,124 @@
+# -*- coding: utf-8 -*-
+# Copyright: Immersion Day HA web maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Static checks of the network input, with no AWS import: the role's filter runs them on the
+controller before any AWS call, and the module runs them again on its own options."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import ipaddress
+import re
+
+TIERS = ("public", "private")
+
+
+def _network(value):
+    try:
+        net = ipaddress.ip_network(str(value), strict=True)
+    except ValueError:
+        return None
+    return net if net.version == 4 else None
+
+
+def subnet_component(subnet):
+    return "%s-subnet-%s" % (subnet["tier"], subnet["az"])
+
+
+def input_errors(vpc_cidr, subnets, nat_subnet=None, prefix=""):
+    """Static checks of the network input. Messages name the option (prefix + path) and the rule.
+
+    prefix is '' for the module's options and 'network_' for the role's variables."""
+    errors = []
+    vpc = _network(vpc_cidr)
+    if vpc is None:
+        errors.append("%svpc_cidr %r is not a valid IPv4 CIDR block such as 10.0.0.0/16" % (prefix, vpc_cidr))
+    elif not 16 <= vpc.prefixlen <= 28:
+        errors.append("%svpc_cidr %s must have a prefix length between /16 and /28" % (prefix, vpc_cidr))
+    if not isinstance(subnets, list) or not subnets:
+        errors.append("%ssubnets must list at least one subnet" % prefix)
+        return errors
+    seen_nets, seen_slots, seen_names = [], {}, {}
+    for index, subnet in enumerate(subnets):
+        path = "%ssubnets[%d]" % (prefix, index)
+        if not isinstance(subnet, dict):
+            errors.append("%s must be a dict with cidr, az and tier" % path)
+            continue
+        errors.extend(_subnet_errors(path, subnet, vpc, vpc_cidr, prefix, seen_nets, seen_slots, seen_names))
+    errors.extend(_nat_errors(subnets, nat_subnet, prefix))
+    return errors
+
+
+def _subnet_errors(path, subnet, vpc, vpc_cidr, prefix, seen_nets, seen_slots, seen_names):
+    errors = []
+    for key in ("cidr", "az", "tier"):
+        if subnet.get(key) in (None, ""):
+            errors.append("%s.%s is required" % (path, key))
+    tier, az, cidr = subnet.get("tier"), subnet.get("az"), subnet.get("cidr")
+    if tier not in (None, "") and tier not in TIERS:
+        errors.append("%s.tier %r must be public or private" % (path, tier))
+    if az not in (None, "") and not re.match(r"^[a-z]$", str(az)):
+        errors.append("%s.az %r must be one availability zone letter such as a" % (path, az))
+    if cidr not in (None, ""):
+        net = _network(cidr)
+        if net is None:
+            errors.append("%s.cidr %r is not a valid IPv4 CIDR block such as 10.0.10.0/24" % (path, cidr))
+        elif not 16 <= net.prefixlen <= 28:
+            errors.append("%s.cidr %s must have a prefix length between /16 and /28" % (path, cidr))
+        elif vpc is not None and not net.subnet_of(vpc):
+            errors.append("%s.cidr %s is not inside %svpc_cidr %s" % (path, cidr, prefix, vpc_cidr))
+        else:
+            for other_path, other in seen_nets:
+                if net.overlaps(other):
+                    errors.append("%s.cidr %s overlaps %s.cidr %s" % (path, cidr, other_path, other))
+            seen_nets.append((path, net))
+    if tier in TIERS and az not in (None, ""):
+        slot = (tier, az)
+        if slot in seen_slots:
+            errors.append("%s repeats tier %s in AZ %s (already %s)" % (path, tier, az, seen_slots[slot]))
+        else:
+            seen_slots[slot] = path
+    name = subnet.get("name")
+    if name:
+        if name in seen_names:
+            errors.append("%s.name %r repeats %s.name" % (path, name, seen_names[name]))
+        else:
+            seen_names[name] = path
+    return errors
+
+
+def _nat_errors(subnets, nat_subnet, prefix):
+    publics = [s for s in subnets if isinstance(s, dict) and s.get("tier") == "public"]
+    if not publics:
+        return ["%ssubnets has no public subnet to host the NAT gateway" % prefix]
+    if nat_subnet and pick_nat_subnet(subnets, nat_subnet) is None:
+        return ["%snat_subnet %r names no public subnet of %ssubnets (give its name or AZ letter)" % (prefix, nat_subnet, prefix)]
+    return []
+
+
+def pick_nat_subnet(subnets, nat_subnet=None):
+    """The public subnet hosting the NAT gateway: by name, else by AZ letter; default the first
+    public subnet in AZ order."""
+    publics = sorted((s for s in subnets if isinstance(s, dict) and s.get("tier") == "public"), key=lambda s: str(s.get("az")))
+    if not nat_subnet:
+        return publics[0] if publics else None
+    for subnet in publics:
+        if subnet.get("name") == nat_subnet:
+            return subnet
+    for subnet in publics:
+        if subnet.get("az") == nat_subnet:
+            return subnet
+    return None
+
+
+def az_errors(subnets, region, zones, prefix=""):
+    """Subnets whose AZ letter the region lacks. zones: DescribeAvailabilityZones' list."""
+    letters = sorted(z["ZoneName"][len(region):] for z in zones
+                     if z.get("ZoneName", "").startswith(region) and z.get("ZoneType", "availability-zone") == "availability-zone")
+    errors = []
+    for index, subnet in enumerate(subnets):
+        if subnet["az"] not in letters:
+            errors.append("%ssubnets[%d].az %r is not an availability zone of region %s (it has %s)"
+                          % (prefix, index, subnet["az"], region, ", ".join(letters) or "none"))
+    return errors

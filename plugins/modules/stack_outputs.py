@@ -1,0 +1,107 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Immersion Day HA web maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: stack_outputs
+short_description: Write the outputs file of an HA web stack
+version_added: 0.1.0
+description:
+  - Writes C(<path>/<stack_name>.json) from the facts the roles hand on, for other tools and the
+    load test. It keeps what identifies resources (ids, ARNs, names, the URL, the region) and
+    leaves out state that moves by itself (instances, capacity, resource states), so that a
+    rerun rewrites nothing and reports no change.
+  - Creates the directory when needed. One task instead of a directory, a template and a copy.
+author:
+  - Immersion Day HA web maintainers (@immersionday)
+options:
+  path:
+    description: Directory of the outputs files.
+    type: path
+    required: true
+  stack_name:
+    description: The stack.
+    type: str
+    required: true
+  region:
+    description: The AWS region of the stack.
+    type: str
+    required: true
+  parts:
+    description: The facts C(network), C(image), C(alb) and C(asg) (each may be null).
+    type: dict
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: Write outputs/lab.json
+  immersionday.ha_web.stack_outputs:
+    path: outputs
+    stack_name: lab
+    region: ap-northeast-2
+    parts:
+      network: "{{ ha_web_network }}"
+      image: "{{ ha_web_image }}"
+      alb: "{{ ha_web_alb }}"
+      asg: "{{ ha_web_asg }}"
+"""
+
+RETURN = r"""
+dest:
+  description: The file written.
+  returned: always
+  type: str
+  sample: outputs/lab.json
+outputs:
+  description: The document, as written.
+  returned: always
+  type: dict
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.immersionday.ha_web.plugins.module_utils.outputs import render
+from ansible_collections.immersionday.ha_web.plugins.module_utils.outputs import stack_outputs
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type="path", required=True),
+            stack_name=dict(type="str", required=True),
+            region=dict(type="str", required=True),
+            parts=dict(type="dict", required=True),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    document = stack_outputs(p["parts"], p["stack_name"], p["region"])
+    content = render(document)
+    dest = os.path.join(p["path"], p["stack_name"] + ".json")
+    before = None
+    if os.path.exists(dest):
+        with open(dest) as current:
+            before = current.read()
+    changed = before != content
+    if changed and not module.check_mode:
+        if not os.path.isdir(p["path"]):
+            os.makedirs(p["path"])
+        tmp = dest + ".tmp"
+        with open(tmp, "w") as out:
+            out.write(content)
+        module.atomic_move(tmp, dest)
+    result = dict(changed=changed, dest=dest, outputs=document)
+    if module._diff:
+        result["diff"] = dict(before=before or "", after=content, before_header=dest, after_header=dest)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
