@@ -231,7 +231,8 @@ class Network(object):
         vpc_id = self.ensure_vpc(spec)
         subnets = self.ensure_subnets(spec, vpc_id)
         igw_id = self.ensure_igw(spec, vpc_id)
-        nat_id = self.ensure_nat(spec, vpc_id, subnets.get(spec["nat_component"]), eip.get("AllocationId"))
+        nat = self.ensure_nat(spec, vpc_id, subnets.get(spec["nat_component"]), eip.get("AllocationId")) or {}
+        nat_id = nat.get("NatGatewayId")
         tables = self.ensure_route_tables(spec, vpc_id, subnets, igw_id, nat_id)
         ordered = sorted(spec["subnets"], key=lambda s: s["az"])
         return {
@@ -242,6 +243,7 @@ class Network(object):
             "subnets": dict((s["component"], subnets.get(s["component"])) for s in ordered),
             "igw_id": igw_id,
             "nat_gateway_id": nat_id,
+            "nat_gateway_state": nat.get("State"),
             "eip_allocation_id": eip.get("AllocationId"),
             "eip_public_ip": eip.get("PublicIp"),
             "public_route_table_id": tables.get("public-rt"),
@@ -356,7 +358,7 @@ class Network(object):
             self._ensure_tags(nat["NatGatewayId"], tags_of(nat), tags)
         if self.wait and nat["State"] != "available" and not self.check_mode:
             nat = self.wait_nat_available(nat["NatGatewayId"])
-        return nat["NatGatewayId"]
+        return nat
 
     def wait_nat_available(self, nat_id):
         def failed(nat):

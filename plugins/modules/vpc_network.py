@@ -180,6 +180,9 @@ network:
     nat_gateway_id:
       description: The NAT gateway.
       type: str
+    nat_gateway_state:
+      description: Its state, C(pending) until AWS makes it C(available) (with O(wait=false)).
+      type: str
     eip_allocation_id:
       description: The Elastic IP of the NAT gateway.
       type: str

@@ -180,7 +180,7 @@ def stub_existing(stubber, nats=None, tables=None):
 EXPECTED_NETWORK = {
     "vpc_id": "vpc-1", "vpc_cidr": "10.0.0.0/16",
     "public_subnet_ids": ["subnet-pa", "subnet-pc"], "private_subnet_ids": ["subnet-qa", "subnet-qc"],
-    "subnets": SUBNET_IDS, "igw_id": "igw-1", "nat_gateway_id": "nat-1",
+    "subnets": SUBNET_IDS, "igw_id": "igw-1", "nat_gateway_id": "nat-1", "nat_gateway_state": "available",
     "eip_allocation_id": "eipalloc-1", "eip_public_ip": "203.0.113.1",
     "public_route_table_id": "rtb-pub", "private_route_table_id": "rtb-priv",
 }

@@ -65,7 +65,7 @@ def test_present_twice_then_absent_twice(ec2):
     assert first["changed"] is True
     assert first["changes"] == [line.replace("(new)", "") for line in first["changes"]]  # real ids, no placeholders
     net = first["network"]
-    assert sorted(net) == sorted(["vpc_id", "vpc_cidr", "public_subnet_ids", "private_subnet_ids", "subnets", "igw_id", "nat_gateway_id",
+    assert sorted(net) == sorted(["vpc_id", "vpc_cidr", "public_subnet_ids", "private_subnet_ids", "subnets", "igw_id", "nat_gateway_id", "nat_gateway_state",
                                   "eip_allocation_id", "eip_public_ip", "public_route_table_id", "private_route_table_id"])
     assert count(raw, "lab") == (1, 1, 4, 1, 2)
     second = vpc_network.run(FakeModule(stack_name="lab"), client)
