@@ -12,7 +12,7 @@ export AWS_ENDPOINT_URL ?= $(CLOUD_URL)
 PLAYBOOK := $(BIN)/ansible-playbook -i inventories/local
 
 .PHONY: setup cloud-up cloud-down cloud-status demo deploy teardown load-test test lint sanity units \
-        pytest integration molecule bench test-reliability build clean
+        unit-quick pytest molecule bench test-reliability build clean
 
 setup:
 	@scripts/setup.sh
@@ -40,7 +40,7 @@ teardown: setup
 load-test: setup
 	$(PLAYBOOK) playbooks/load_test.yml
 
-test: setup lint sanity units pytest integration molecule
+test: setup lint sanity units pytest molecule
 
 lint: setup
 	$(BIN)/ansible-lint --offline
@@ -51,13 +51,20 @@ sanity: setup
 units: setup
 	scripts/ansible-test.sh units
 
-# Plain pytest: module_utils and module unit tests, the sample application, the test proxy,
-# and local end-to-end tests (each starts its own servers on loopback).
+# Plain pytest (the unit tests run under ansible-test units): the sample application, the test
+# proxy, the lab end to end, the load test on loopback, the benchmark's shape, and the bounded
+# CI samples of the reliability and security suites. Each test starts its own servers on loopback.
+PYTEST_SUITES := tests/app tests/proxy tests/integration tests/bench $(wildcard tests/reliability) $(wildcard tests/security)
 pytest: setup
-	$(BIN)/python -m pytest -q tests/unit tests/app tests/proxy tests/integration
+	$(BIN)/python -m pytest -q $(PYTEST_SUITES)
 
-integration: setup
-	tests/integration/run.sh
+# Unit tests without ansible-test (quick, while developing).
+unit-quick: setup
+	$(BIN)/python -m pytest -q tests/unit
+
+# Every interruption point, every seed: longer than CI's sample.
+test-reliability: setup
+	HA_WEB_TEST_SCOPE=full $(BIN)/python -m pytest -q tests/reliability
 
 molecule: setup
 	scripts/molecule.sh
