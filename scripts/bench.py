@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Benchmark: fresh deploy, no-op rerun and teardown of the lab on a fresh embedded cloud.
 
     .venv/bin/python scripts/bench.py --repeat 3 --json bench/results/bench.json
@@ -170,7 +169,7 @@ def median(values):
 
 def medians_of(runs):
     out = {}
-    for phase, _ in PHASES:
+    for phase, _label in PHASES:
         rows = [r for r in runs if r["phase"] == phase]
         if rows:
             out[phase] = {k: median([r[k] for r in rows]) for k in FIGURES}
@@ -201,7 +200,7 @@ def environment(moto_warmup, strategy):
     except ImportError:
         ansible_version = None
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False).stdout.strip()
     except OSError:
         commit = None
     return {
@@ -221,7 +220,7 @@ def environment(moto_warmup, strategy):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--repeat", type=int, default=3, help="repetitions of fresh / no-op / teardown")
     parser.add_argument("--json", metavar="FILE", help="write the figures as JSON")
     parser.add_argument("--slow", type=float, metavar="SCALE", help="also run on the slow cloud (AWS waits / SCALE)")
@@ -315,8 +314,8 @@ def main(argv=None):
     print("%-12s %-8s %7s %7s %8s %8s %8s %8s" % ("variant", "phase", "wall_s", "cpu_s", "modules", "api", "api_mut", "changed"))
     for name, phases in by_variant.items():
         for phase, m in phases.items():
-            print("%-12s %-8s %7s %7s %8s %8s %8s %8s" % (name, phase, m["wall_s"], m["cpu_s"], m["module_runs"],
-                                                           m["api_calls"], m["api_mutating"], m["changed"]))
+            row = (name, phase, m["wall_s"], m["cpu_s"], m["module_runs"], m["api_calls"], m["api_mutating"], m["changed"])
+            print("%-12s %-8s %7s %7s %8s %8s %8s %8s" % row)
     for name, comp in comparisons.items():
         print("%s: %s" % (name, json.dumps(comp)))
     for name, check in checks.items():

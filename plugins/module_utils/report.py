@@ -186,8 +186,8 @@ def render_html(report):
     parts.append(_table("Errors by kind", report.get("errors"), "kind", "count"))
     press = report.get("load_test_press") or {}
     if press:
-        parts.append(_table("LOAD TEST pressed", dict((i, "loaded" if i in press.get("loaded", []) else "not loaded")
-                                                       for i in press.get("instances", [])), "instance", "state"))
+        states = dict((i, "loaded" if i in press.get("loaded", []) else "not loaded") for i in press.get("instances", []))
+        parts.append(_table("LOAD TEST pressed", states, "instance", "state"))
     # no "<", ">" or "&" inside the script element: nothing in the data can end it or open a comment
     data = json.dumps(report, sort_keys=True).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     parts.append('<script type="application/json" id="report-data">%s</script>' % data)

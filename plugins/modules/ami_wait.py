@@ -23,7 +23,7 @@ description:
   - In check mode the image is read once, with no waiting; a failed image still fails, a pending or
     not yet visible one is reported as it is.
 author:
-  - Immersion Day HA web maintainers
+  - Immersion Day HA web maintainers (@immersionday)
 options:
   image_id:
     description: The AMI id. Exactly one of O(image_id) and O(name) is required.
@@ -84,7 +84,7 @@ image:
     creation_date: {description: When it was created., type: str}
     block_device_mappings: {description: Its block devices and snapshots., type: list, elements: dict}
     tags: {description: Its tags., type: dict}
-    state_reason: {description: Why it is in its state, when AWS says., type: dict}
+    state_reason: {description: "Why it is in its state, when AWS says.", type: dict}
   sample: {"image_id": "ami-0123456789abcdef0", "name": "Web Server v1", "state": "available", "tags": {"ha_web:stack": "lab"}}
 """
 

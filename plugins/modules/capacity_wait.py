@@ -21,7 +21,7 @@ description:
     the endpoint does not fail the wait; RV(activities_error) says why and a warning is shown.
   - Read-only; never reports a change. Runs in check mode too.
 author:
-  - Immersion Day HA web maintainers
+  - Immersion Day HA web maintainers (@immersionday)
 options:
   group_name:
     description:

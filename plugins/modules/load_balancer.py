@@ -27,7 +27,7 @@ description:
     that order; absent resources are fine.
   - A rerun with nothing to change makes six Describe calls and no other call.
 author:
-  - Immersion Day HA web maintainers
+  - Immersion Day HA web maintainers (@immersionday)
 options:
   stack_name:
     description: The stack whose resources these are (tag C(ha_web:stack)).

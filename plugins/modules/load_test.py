@@ -26,7 +26,7 @@ description:
   - In check mode no request is sent; the module returns what it would do.
   - Not an AWS module; it needs no credentials.
 author:
-  - Immersion Day HA web maintainers
+  - Immersion Day HA web maintainers (@immersionday)
 options:
   url:
     description:

@@ -29,7 +29,7 @@ description:
     network interfaces still use it).
   - Names are taken as given; roles scope them per stack with the filter C(immersionday.ha_web.stack_scoped).
 author:
-  - Immersion Day HA web maintainers
+  - Immersion Day HA web maintainers (@immersionday)
 options:
   stack_name:
     description: The stack whose web tier this is (tag C(ha_web:stack)).

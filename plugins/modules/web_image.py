@@ -30,7 +30,7 @@ description:
     any builder instance and deletes the builder security group."
   - Check mode reports what would change and changes nothing.
 author:
-  - Immersion Day HA web maintainers
+  - Immersion Day HA web maintainers (@immersionday)
 options:
   stack_name:
     description: The stack.
@@ -182,7 +182,7 @@ image:
     image_id: {description: AMI id (null in check mode before a bake)., type: str}
     name: {description: AMI name., type: str}
     fingerprint: {description: Fingerprint of what went into it., type: str}
-    state: {description: C(available), C(pending) (just created), or C(absent) in check mode., type: str}
+    state: {description: "C(available), C(pending) (just created), or C(absent) in check mode.", type: str}
   sample: {"image_id": "ami-0123456789abcdef0", "name": "Web Server v1", "fingerprint": "3f5a...", "state": "pending"}
 fingerprint:
   description: The fingerprint computed on this run.

@@ -46,7 +46,7 @@ def _find_python39():
             continue
         try:
             out = subprocess.run([exe, "-c", "import sys; print(sys.version_info[:2])"],
-                                 capture_output=True, text=True, timeout=30).stdout.strip()
+                                 capture_output=True, text=True, timeout=30, check=False).stdout.strip()
         except (OSError, subprocess.SubprocessError):
             continue
         if out == "(3, 9)":
@@ -126,7 +126,7 @@ class AppProcess:
         self.proc = None
 
     def start(self):
-        for _ in range(5):  # a free port may be taken between probe and bind: try another
+        for _attempt in range(5):  # a free port may be taken between probe and bind: try another
             self.port = _free_port()
             env = {k: v for k, v in os.environ.items() if not k.startswith("HA_WEB_APP_")}
             cmd = [APP_PYTHON, APP, "--bind", "127.0.0.1"]
@@ -263,9 +263,9 @@ def test_api_status_fields(app):
 
 
 def test_other_paths_and_methods(app):
-    status, headers, _ = app.request("GET", "/nope")
+    status, headers, _body = app.request("GET", "/nope")
     assert status == 404 and header(headers, "X-Instance-Id") == INSTANCE_ID
-    status, headers, _ = app.request("GET", "/load-test")
+    status, headers, _body = app.request("GET", "/load-test")
     assert status == 405 and header(headers, "Allow") == "POST"
     assert app.request("POST", "/elsewhere", body=b"")[0] == 404
 
@@ -290,7 +290,7 @@ def test_keep_alive_connection_serves_many_requests(app):
 
 
 def test_imdsv2_token_used_and_identity_cached(app, imds):
-    for _ in range(5):
+    for _attempt in range(5):
         app.request("GET", "/")
         app.get_json()
     assert imds.count("PUT", "/latest/api/token") == 1
@@ -337,7 +337,7 @@ def test_load_test_burns_cpu_for_the_set_time_then_stops(fresh_app):
     seconds = 4
     app = fresh_app()
     ncpu = len(os.sched_getaffinity(app.pid))
-    _, reaped_before = cpu_seconds(app.pid)
+    _own, reaped_before = cpu_seconds(app.pid)
     t0 = time.monotonic()
     status, headers, body = app.press(seconds)
     assert status == 202, body
@@ -367,11 +367,11 @@ def test_load_test_burns_cpu_for_the_set_time_then_stops(fresh_app):
     assert after == {"running": False, "remaining_seconds": 0, "seconds": seconds, "workers": 0}
 
     # the workers are reaped by the app: their CPU time is in the app's cutime+cstime
-    _, reaped_after = cpu_seconds(app.pid)
+    _own, reaped_after = cpu_seconds(app.pid)
     burned = reaped_after - reaped_before
     print("\nLOAD TEST seconds=%d on %d CPU(s): %.2f CPU-s burned, stopped after %.2f s, "
           "workers runnable %s of their life" % (seconds, ncpu, burned, elapsed,
-                                                 ["%.0f%%" % (100 * f) for f, _ in fractions]))
+                                                 ["%.0f%%" % (100 * f) for f, _age in fractions]))
     # really burned: ~seconds x CPUs on an idle machine; the floor is low because other jobs
     # may share this one (the runnable check above is the contention-proof part); an idle
     # worker would burn ~0.03 CPU-s (interpreter start-up)
@@ -389,21 +389,21 @@ def test_load_test_burns_cpu_for_the_set_time_then_stops(fresh_app):
 def test_presses_do_not_stack_and_sigterm_stops_workers(fresh_app):
     app = fresh_app(load_seconds=30)
     ncpu = len(os.sched_getaffinity(app.pid))
-    status, _, body = app.press()  # no field: the configured default duration
+    status, _headers, body = app.press()  # no field: the configured default duration
     assert status == 202
     first = json.loads(body)
     assert first["started"] is True and first["seconds"] == 30
     workers = sorted(children(app.pid))
     assert len(workers) == ncpu
     for seconds in (None, 3600, 5):
-        status, _, body = app.press(seconds)
+        status, _headers, body = app.press(seconds)
         assert status == 202, body
         again = json.loads(body)
         assert again["started"] is False and again["running"] is True
         assert 0 < again["remaining_seconds"] <= 30 and again["seconds"] == 30
         assert sorted(children(app.pid)) == workers
     # the browser's form: a redirect back to the page, and still no new workers
-    status, headers, _ = app.press(10, accept="text/html,application/xhtml+xml,*/*;q=0.8")
+    status, headers, _body = app.press(10, accept="text/html,application/xhtml+xml,*/*;q=0.8")
     assert status == 303 and header(headers, "Location") == "/"
     assert sorted(children(app.pid)) == workers
     assert app.get_json()["load_test"]["workers"] == ncpu
@@ -479,7 +479,7 @@ def test_app_compiles_for_python39_stdlib_only():
             out = subprocess.run([PYTHON39, "-c", "import py_compile,sys; py_compile.compile("
                                   "sys.argv[1], cfile=sys.argv[2], doraise=True)",
                                   APP, os.path.join(tmp, "app.pyc")],
-                                 capture_output=True, text=True, timeout=60)
+                                 capture_output=True, text=True, timeout=60, check=False)
         assert out.returncode == 0, out.stderr
 
 
@@ -549,8 +549,8 @@ def test_user_data_installs_app_and_unit_verbatim(variables):
     size = len(script.encode("utf-8"))
     print("\nuser data: %d bytes" % size)
     assert size < 16384 - 2048  # AWS limit is 16 KB: keep a margin
-    assert script.startswith("#!/bin/bash\n")
-    assert subprocess.run(["bash", "-n"], input=script, text=True).returncode == 0
+    assert script.startswith("#!/usr/bin/env bash\n")
+    assert subprocess.run(["bash", "-n"], input=script, text=True, check=False).returncode == 0
     docs = _heredocs(script)
     with open(APP) as f:
         assert docs["/opt/ha-web-app/ha_web_app.py"] == f.read()

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """An independent look at the cloud: reads it with boto3 and compares it with lab.md.
 
 The expected values are written out here from ../shared/spec/lab.md on purpose, not read from
@@ -229,20 +229,23 @@ class Checker:
 
     def absent(self):
         f = self.stack_filter()
+        nat_states = [{"Name": "state", "Values": ["pending", "available", "deleting"]}]
+        live = [{"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]}]
+        groups = self.autoscaling.describe_auto_scaling_groups()["AutoScalingGroups"]
         left = {
             "VPCs": self.ec2.describe_vpcs(Filters=f)["Vpcs"],
             "subnets": self.ec2.describe_subnets(Filters=f)["Subnets"],
             "internet gateways": self.ec2.describe_internet_gateways(Filters=f)["InternetGateways"],
             "route tables": self.ec2.describe_route_tables(Filters=f)["RouteTables"],
             "Elastic IPs": self.ec2.describe_addresses(Filters=f)["Addresses"],
-            "NAT gateways": [n for n in self.ec2.describe_nat_gateways(Filters=[{"Name": "state", "Values": ["pending", "available", "deleting"]}])["NatGateways"]
+            "NAT gateways": [n for n in self.ec2.describe_nat_gateways(Filters=nat_states)["NatGateways"]
                              if any(t["Key"] == STACK_TAG and t["Value"] == self.stack for t in n.get("Tags", []))],
             "security groups": self.ec2.describe_security_groups(Filters=f)["SecurityGroups"],
             "AMIs": self.ec2.describe_images(Owners=["self"], Filters=f)["Images"],
             "snapshots": self.ec2.describe_snapshots(OwnerIds=["self"], Filters=f)["Snapshots"],
-            "instances": [i for r in self.ec2.describe_instances(Filters=f + [{"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]}])["Reservations"] for i in r["Instances"]],
+            "instances": [i for r in self.ec2.describe_instances(Filters=f + live)["Reservations"] for i in r["Instances"]],
             "launch templates": self.ec2.describe_launch_templates(Filters=f)["LaunchTemplates"],
-            "Auto Scaling groups": [g for g in self.autoscaling.describe_auto_scaling_groups()["AutoScalingGroups"] if g["AutoScalingGroupName"] == self.name(GROUP)],
+            "Auto Scaling groups": [g for g in groups if g["AutoScalingGroupName"] == self.name(GROUP)],
             "load balancers": [lb for lb in self.elbv2.describe_load_balancers()["LoadBalancers"] if lb["LoadBalancerName"] == self.name(LOAD_BALANCER)],
             "target groups": [tg for tg in self.elbv2.describe_target_groups()["TargetGroups"] if tg["TargetGroupName"] == self.name(TARGET_GROUP)],
         }

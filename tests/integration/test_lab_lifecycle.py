@@ -37,7 +37,8 @@ def test_check_mode_rerun_reports_no_change(lab):
 
 
 def test_rerun_after_scale_out_keeps_the_capacity(lab):
-    autoscaling = boto3.client("autoscaling", region_name=REGION, endpoint_url=lab["cloud"].url)
+    autoscaling = boto3.client("autoscaling", region_name=REGION, endpoint_url=lab["cloud"].url,
+                               aws_access_key_id="testing", aws_secret_access_key="testing")
     autoscaling.set_desired_capacity(AutoScalingGroupName="Web-ASG", DesiredCapacity=4)
     run = playbook(lab["cloud"], "site.yml")
     assert run.rc == 0, run.output[-4000:]

@@ -757,7 +757,7 @@ def summarize(records):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m tests.proxy.awsproxy", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tests.proxy.awsproxy", description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--upstream", default="http://127.0.0.1:5000", help="the moto server URL")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="listening port (0: any free one)")

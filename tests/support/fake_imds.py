@@ -124,5 +124,5 @@ class FakeIMDS:
 
     def count(self, method=None, path=None):
         with self._lock:
-            return sum(1 for m, p, _ in self.requests
+            return sum(1 for m, p, _rest in self.requests
                        if (method is None or m == method) and (path is None or p == path))

@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """ha_web sample app: which instance answered, CPU load, and a LOAD TEST button.
 
 Python 3.9 standard library only. Contract: roles/web_ami/README.md of immersionday.ha_web.
@@ -115,7 +114,7 @@ class Load:
             self.seconds, self.deadline = seconds, time.monotonic() + seconds
             cmd = [sys.executable, "-I", "-c", WORKER, str(seconds), str(os.getpid())]
             self.workers = [subprocess.Popen(cmd, stdin=subprocess.DEVNULL)
-                            for _ in range(ncpu)]
+                            for _cpu in range(ncpu)]
             threading.Thread(target=self._reap, args=(self.workers, self.deadline),
                              daemon=True).start()
             return True
