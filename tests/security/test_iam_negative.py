@@ -1,0 +1,109 @@
+"""Each sampled action of docs/iam-policy.json is needed: without it, the run fails with AccessDenied
+at the task that uses it (and nowhere else); a call the code tolerates failing says so instead.
+
+A stack of its own (`neg`) on the session's IAM-enforcing cloud, built role by role with --tags so
+that each case runs only up to the role that needs its action:
+
+    network  without ec2:CreateNatGateway                       -> fails; then with the policy
+    web_ami  without ssm:GetParameter                            -> fails
+    web_ami  without ec2:CreateImage                             -> fails (builder launched); then with the policy
+    alb      without elasticloadbalancing:CreateTargetGroup      -> fails; then with the policy
+    asg      without autoscaling:PutScalingPolicy                -> fails (group created)
+    load_test.yml without autoscaling:DescribeScalingActivities  -> succeeds and warns
+
+The tests run in order; each needs the previous one.
+"""
+import re
+
+import pytest
+
+from iam_env import CaptureProxy, load_policy, policy_without, run_playbook
+
+STACK = "neg"
+DENIED = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation")
+
+
+@pytest.fixture(scope="module")
+def neg(iam_cloud, tmp_path_factory):
+    state = {"cloud": iam_cloud, "outputs": str(tmp_path_factory.mktemp("neg"))}
+    with CaptureProxy(iam_cloud.url) as proxy:
+        state["proxy"] = proxy
+        yield state
+    iam_cloud.set_policy(load_policy())
+
+
+def play(neg, playbook, without=None, *args):
+    """Run with the policy, or with the policy minus one action; returns (run, denied actions)."""
+    neg["cloud"].set_policy(policy_without(load_policy(), without) if without else load_policy())
+    since = len(neg["proxy"].record)
+    run = run_playbook(playbook, neg["cloud"].deployer_env(endpoint=neg["proxy"].url),
+                       "-e", "stack_name=" + STACK, "-e", "ha_web_outputs_dir=" + neg["outputs"], *args)
+    denied = sorted(set("%s:%s" % (r["service"], r["action"]) for r in neg["proxy"].record[since:] if r.get("error_code") in DENIED))
+    return run, denied
+
+
+def failed_task(output):
+    """The name of the task whose failure stopped the run."""
+    tasks = re.findall(r"^TASK \[(.+?)\] \*+$", output.split("fatal: [", 1)[0], re.M)
+    return tasks[-1] if tasks else None
+
+
+def assert_denied_at(run, denied, action, task):
+    assert run.rc != 0, run.output[-3000:]
+    assert denied == [action]
+    assert failed_task(run.output) == task, run.output[-3000:]
+    assert "AccessDenied" in run.output
+    assert "not authorized to perform: %s" % action in run.output, run.output[-3000:]
+
+
+def assert_ok(run, denied):
+    assert run.rc == 0, run.output[-3000:]
+    assert denied == []
+
+
+NETWORK_TASK = "immersionday.ha_web.network : Reconcile the Elastic IP, VPC, subnets, gateways and route tables"
+IMAGE_TASK = "immersionday.ha_web.web_ami : Bake the web server image, or find it by its fingerprint"
+ALB_TASK = "immersionday.ha_web.alb : Reconcile the load balancer, its security group, target group and listeners"
+ASG_TASK = "immersionday.ha_web.asg : Reconcile the instance security group, launch template, Auto Scaling group and scaling policy"
+
+
+def test_network_needs_create_nat_gateway(neg):
+    run, denied = play(neg, "site.yml", "ec2:CreateNatGateway", "--tags", "network")
+    assert_denied_at(run, denied, "ec2:CreateNatGateway", NETWORK_TASK)
+    run, denied = play(neg, "site.yml", None, "--tags", "network")
+    assert_ok(run, denied)
+
+
+def test_web_ami_needs_ssm_get_parameter(neg):
+    run, denied = play(neg, "site.yml", "ssm:GetParameter", "--tags", "web_ami")
+    assert_denied_at(run, denied, "ssm:GetParameter", IMAGE_TASK)
+
+
+def test_web_ami_needs_create_image(neg):
+    run, denied = play(neg, "site.yml", "ec2:CreateImage", "--tags", "web_ami")
+    assert_denied_at(run, denied, "ec2:CreateImage", IMAGE_TASK)
+    run, denied = play(neg, "site.yml", None, "--tags", "web_ami")
+    assert_ok(run, denied)
+
+
+def test_alb_needs_create_target_group(neg):
+    run, denied = play(neg, "site.yml", "elasticloadbalancing:CreateTargetGroup", "--tags", "alb")
+    assert_denied_at(run, denied, "elasticloadbalancing:CreateTargetGroup", ALB_TASK)
+    run, denied = play(neg, "site.yml", None, "--tags", "alb")
+    assert_ok(run, denied)
+
+
+def test_asg_needs_put_scaling_policy(neg):
+    run, denied = play(neg, "site.yml", "autoscaling:PutScalingPolicy", "--tags", "asg")
+    assert_denied_at(run, denied, "autoscaling:PutScalingPolicy", ASG_TASK)
+
+
+def test_load_test_without_scaling_activities_says_so(neg):
+    """capacity_wait tolerates a refused DescribeScalingActivities: the run passes, and says why
+    the activities are missing (module warning and the playbook's own line)."""
+    run, denied = play(neg, "load_test.yml", "autoscaling:DescribeScalingActivities")
+    assert run.rc == 0, run.output[-3000:]
+    assert denied == ["autoscaling:DescribeScalingActivities"]
+    assert "[WARNING]: scaling activities not available: DescribeScalingActivities refused (AccessDenied)" in run.output
+    assert "scaling activities: not available (DescribeScalingActivities refused (AccessDenied)" in run.output
+    assert "scaling activities: none reported" not in run.output
