@@ -12,7 +12,7 @@ export AWS_ENDPOINT_URL ?= $(CLOUD_URL)
 PLAYBOOK := $(BIN)/ansible-playbook -i inventories/local
 
 .PHONY: setup cloud-up cloud-down cloud-status demo deploy teardown load-test test lint sanity units \
-        unit-quick pytest molecule bench test-reliability build clean
+        unit-quick pytest molecule bench bench-load test-reliability build clean
 
 setup:
 	@scripts/setup.sh
@@ -54,7 +54,7 @@ units: setup
 # Plain pytest (the unit tests run under ansible-test units): the sample application, the test
 # proxy, the lab end to end, the load test on loopback, the benchmark's shape, and the bounded
 # CI samples of the reliability and security suites. Each test starts its own servers on loopback.
-PYTEST_SUITES := tests/app tests/proxy tests/integration tests/bench $(wildcard tests/reliability) $(wildcard tests/security)
+PYTEST_SUITES := tests/app tests/proxy tests/integration tests/bench tests/reliability tests/security
 pytest: setup
 	$(BIN)/python -m pytest -q $(PYTEST_SUITES)
 
@@ -71,6 +71,10 @@ molecule: setup
 
 bench: setup
 	$(BIN)/python scripts/bench.py --repeat $(or $(REPEAT),3) --json bench/results/bench.json
+
+# The load generator against the sample app on loopback: requests/s and its own CPU cost.
+bench-load: setup
+	$(BIN)/python scripts/loadgen_bench.py --seconds 10 --concurrency 1,4,8,16 --repeat $(or $(REPEAT),3)
 
 build: setup
 	$(BIN)/ansible-galaxy collection build --force --output-path .build/

@@ -252,7 +252,8 @@ def launch_template_data(image_id, instance_type, security_group_id, root_device
             "DeleteOnTermination": True,
             "Groups": [security_group_id],
         }],
-        "MetadataOptions": {"HttpTokens": "required", "HttpEndpoint": "enabled"},
+        # Hop limit 1: the instance itself reaches the metadata service, a container on it does not.
+        "MetadataOptions": {"HttpTokens": "required", "HttpEndpoint": "enabled", "HttpPutResponseHopLimit": 1},
         "Monitoring": {"Enabled": p["detailed_monitoring"]},
         "BlockDeviceMappings": [{"DeviceName": root_device, "Ebs": ebs}],
         "TagSpecifications": [
@@ -291,7 +292,7 @@ def normalize_template_data(data):
         "InstanceType": data.get("InstanceType"),
         "SecurityGroupIds": sorted(data.get("SecurityGroupIds") or []),
         "NetworkInterfaces": nics,
-        "MetadataOptions": {"HttpTokens": meta.get("HttpTokens"), "HttpEndpoint": meta.get("HttpEndpoint")},
+        "MetadataOptions": dict((k, meta.get(k)) for k in ("HttpTokens", "HttpEndpoint", "HttpPutResponseHopLimit")),
         "Monitoring": bool((data.get("Monitoring") or {}).get("Enabled")),
         "BlockDeviceMappings": bdms,
         "TagSpecifications": specs,

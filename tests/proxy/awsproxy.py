@@ -375,6 +375,7 @@ class SlowClock:
 
     def rewrite(self, call, status, body):
         handler = {
+            "ec2:CreateNatGateway": self._nat_gateways,  # AWS answers pending, moto available
             "ec2:DescribeNatGateways": self._nat_gateways,
             "ec2:DescribeImages": self._images,
             "ec2:DescribeInstances": self._instances,

@@ -174,7 +174,9 @@ def test_slow_nat_gateway_pending_then_available(moto_url, network):
     with AwsProxy(moto_url, slow=10, clock=clock) as proxy:
         ec2 = client("ec2", proxy.url)
         eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
-        nat = ec2.create_nat_gateway(SubnetId=network["subnet"], AllocationId=eip)["NatGateway"]["NatGatewayId"]
+        created = ec2.create_nat_gateway(SubnetId=network["subnet"], AllocationId=eip)["NatGateway"]
+        assert created["State"] == "pending"
+        nat = created["NatGatewayId"]
         assert ec2.describe_nat_gateways(NatGatewayIds=[nat])["NatGateways"][0]["State"] == "pending"
         available = {"Name": "state", "Values": ["available"]}
         assert ec2.describe_nat_gateways(NatGatewayIds=[nat], Filters=[available])["NatGateways"] == []

@@ -158,33 +158,66 @@ def start(target, name, *args, log_path):
     return process
 
 
-def session_members(sid):
+def _proc_stat(pid):
+    """(state, ppid, session) of a process, or None once it is gone."""
+    try:
+        with open("/proc/%s/stat" % pid) as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    # fields after the command: state ppid pgrp session ...
+    return fields[0], int(fields[1]), int(fields[3])
+
+
+def run_sessions(top):
+    """The sessions of the playbook's processes: its own and those its workers made.
+
+    ansible-core's WorkerProcess calls setsid() (to detach from the terminal), so a worker, and a
+    module it runs, are not in the playbook's process group. Killing "the run" means them too,
+    as when a machine dies or a CI job is cancelled.
+    """
+    children = {}
+    for pid in os.listdir("/proc"):
+        stat = pid.isdigit() and _proc_stat(pid)
+        if stat:
+            children.setdefault(stat[1], []).append(int(pid))
+    sessions, todo = {top}, [top]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            stat = _proc_stat(child)
+            if stat:
+                sessions.add(stat[2])
+                todo.append(child)
+    return sessions
+
+
+def session_members(sessions):
     members = []
     for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % pid) as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        # fields after the command: state ppid pgrp session ...
-        if int(fields[3]) == sid and fields[0] != "Z":
+        stat = pid.isdigit() and _proc_stat(pid)
+        if stat and stat[2] in sessions and stat[0] != "Z":
             members.append(int(pid))
     return members
 
 
 def kill_group(process):
-    """SIGKILL the playbook's whole process group; returns the pids of its session still alive after."""
+    """SIGKILL the whole run: the playbook's process group and its workers' sessions. Returns the
+    pids of those sessions still alive after."""
     try:
-        os.killpg(process.pid, signal.SIGKILL)
+        os.killpg(process.pid, signal.SIGSTOP)  # no new worker (and session) while we look
     except ProcessLookupError:
         pass
+    sessions = run_sessions(process.pid)
+    for sid in sessions:
+        try:
+            os.killpg(sid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
     process.wait(30)
     process.log.close()
     deadline = time.monotonic() + 3
     while True:
-        alive = session_members(process.pid)
+        alive = session_members(sessions)
         if not alive or time.monotonic() > deadline:
             return alive
         time.sleep(0.05)

@@ -1,5 +1,6 @@
-"""Interrupted deploys: SIGKILL the whole site.yml process group at a named point, then either rerun
-site.yml (it converges to exactly one of everything) or run teardown.yml (nothing is left).
+"""Interrupted deploys: SIGKILL the whole site.yml run (its process group and the sessions its
+workers made) at a named point, then either rerun site.yml (it converges to exactly one of
+everything) or run teardown.yml (nothing is left).
 
 A point is detected in the test proxy's record: the n-th successful call of an action ("after"), or
 the first poll of a wait's describe once that action was made ("during ... polling"). The proxy's
@@ -27,8 +28,9 @@ POINTS = [
     Point("after the second CreateSubnet", "network", EC2 + "CreateSubnet", 2, None, None, {}),
     Point("after AttachInternetGateway", "network", EC2 + "AttachInternetGateway", 1, None, None, {}),
     Point("after CreateNatGateway", "network", EC2 + "CreateNatGateway", 1, None, None, {}),
-    # (no "during the NAT gateway wait": the proxy's slow mode leaves CreateNatGateway's answer
-    # `available`, so neither the role nor the end-of-play wait polls; see docs/reliability.md)
+    # site.yml creates the NAT gateway without waiting and waits for it at the end of the play.
+    Point("during DescribeNatGateways polling for the NAT gateway", "network", EC2 + "CreateNatGateway", 1,
+          EC2 + "DescribeNatGateways", "nat_gateway", {}),
     Point("after the first CreateRoute", "network", EC2 + "CreateRoute", 1, None, None, {}),
     Point("after the first CreateRouteTable", "network", EC2 + "CreateRouteTable", 1, None, None, {}),
     Point("after the third AssociateRouteTable", "network", EC2 + "AssociateRouteTable", 3, None, None, {}),
@@ -61,7 +63,7 @@ POINTS = [
           ELB + "DescribeTargetHealth", "target_health", {}),
 ]
 CI_POINTS = {
-    ("after CreateNatGateway", "rerun"),
+    ("during DescribeNatGateways polling for the NAT gateway", "rerun"),
     ("during DescribeImages polling while the AMI is pending", "rerun"),
     ("after CreateLoadBalancer", "rerun"),
     ("after CreateAutoScalingGroup", "rerun"),

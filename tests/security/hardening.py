@@ -49,6 +49,7 @@ def imdsv2_on_template(ec2, stack):
         options = version["LaunchTemplateData"].get("MetadataOptions") or {}
         seen[version["VersionNumber"]] = options.get("HttpTokens")
         assert options.get("HttpTokens") == "required", (version["VersionNumber"], options)
+        assert options.get("HttpPutResponseHopLimit") == 1, (version["VersionNumber"], options)
     return seen
 
 
@@ -58,6 +59,7 @@ def imdsv2_on_builder(run_instances_params):
     for params in run_instances_params:
         assert params.get("MetadataOptions.HttpTokens") == "required", params
         assert params.get("MetadataOptions.HttpEndpoint") == "enabled", params
+        assert params.get("MetadataOptions.HttpPutResponseHopLimit") == "1", params
     return [p.get("MetadataOptions.HttpTokens") for p in run_instances_params]
 
 

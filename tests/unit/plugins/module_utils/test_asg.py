@@ -16,6 +16,7 @@ from botocore.stub import Stubber
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.immersionday.ha_web.plugins.module_utils import asg
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import retry_decorator
+from ansible_collections.immersionday.ha_web.tests.unit.fake_clock import FakeClock
 
 REGION = "ap-northeast-2"
 VPC = "vpc-0123456789abcdef0"
@@ -69,7 +70,7 @@ def template_data(image_id=AMI):
         "ImageId": image_id,
         "InstanceType": "t2.micro",
         "NetworkInterfaces": [{"DeviceIndex": 0, "AssociatePublicIpAddress": False, "DeleteOnTermination": True, "Groups": [SG]}],
-        "MetadataOptions": {"HttpTokens": "required", "HttpEndpoint": "enabled"},
+        "MetadataOptions": {"HttpTokens": "required", "HttpEndpoint": "enabled", "HttpPutResponseHopLimit": 1},
         "Monitoring": {"Enabled": True},
         "BlockDeviceMappings": [{"DeviceName": "/dev/xvda", "Ebs": {"Encrypted": True, "DeleteOnTermination": True, "VolumeType": "gp3", "VolumeSize": 8}}],
         "TagSpecifications": [{"ResourceType": "instance", "Tags": INSTANCE_TAGS}, {"ResourceType": "volume", "Tags": INSTANCE_TAGS}],
@@ -79,7 +80,7 @@ def template_data(image_id=AMI):
 def stored_data(image_id=AMI):
     """What DescribeLaunchTemplateVersions answers: extra defaults AWS fills in, another tag order."""
     data = template_data(image_id)
-    data["MetadataOptions"].update({"HttpPutResponseHopLimit": 1, "State": "applied", "HttpProtocolIpv6": "disabled"})
+    data["MetadataOptions"].update({"State": "applied", "HttpProtocolIpv6": "disabled"})
     data["TagSpecifications"] = [{"ResourceType": "volume", "Tags": list(reversed(INSTANCE_TAGS))},
                                  {"ResourceType": "instance", "Tags": list(reversed(INSTANCE_TAGS))}]
     return data
@@ -131,19 +132,6 @@ def params(**overrides):
     return result
 
 
-class Clock(object):
-    def __init__(self):
-        self.now = 0.0
-        self.sleeps = []
-
-    def time(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
 @pytest.fixture
 def retry_sleeps(monkeypatch):
     calls = []
@@ -163,7 +151,7 @@ def aws(retry_sleeps):
 
 def reconciler(aws, clock=None, check_mode=False, **overrides):
     ec2, _ec2_stub, auto, _asg_stub = aws
-    clock = clock or Clock()
+    clock = clock or FakeClock()
     return asg.Reconciler(ec2, auto, params(**overrides), check_mode=check_mode, sleep=clock.sleep, clock=clock.time)
 
 
@@ -221,7 +209,7 @@ def test_fresh_create_sends_exact_arguments(aws):
     pending = group(instances=[instance(1, state="Pending"), instance(2, state="Pending")])
     asg_stub.add_response("describe_auto_scaling_groups", {"AutoScalingGroups": [pending]}, {"AutoScalingGroupNames": ["Web-ASG"]})
     asg_stub.add_response("describe_auto_scaling_groups", {"AutoScalingGroups": [group()]}, {"AutoScalingGroupNames": ["Web-ASG"]})
-    clock = Clock()
+    clock = FakeClock()
     r = reconciler(aws, clock)
     result = r.present()
     assert r.changed
@@ -471,7 +459,7 @@ def test_absent_waits_for_the_group_its_instances_and_the_security_group(aws):
     ec2_stub.add_response("describe_security_groups", {"SecurityGroups": [security_group()]}, {"Filters": SG_FILTERS})
     ec2_stub.add_client_error("delete_security_group", "DependencyViolation", "resource sg has a dependent object", 400)
     ec2_stub.add_response("delete_security_group", {}, {"GroupId": SG})
-    clock = Clock()
+    clock = FakeClock()
     r = reconciler(aws, clock, state="absent")
     result = r.absent()
     assert clock.sleeps == [5.0, 5.0, 5.0]
@@ -552,6 +540,9 @@ def test_template_comparison_ignores_aws_defaults_and_tag_order():
     insecure["MetadataOptions"]["HttpTokens"] = "optional"
     insecure["NetworkInterfaces"][0]["AssociatePublicIpAddress"] = True
     assert asg.template_differences(insecure, template_data()) == ["MetadataOptions", "NetworkInterfaces"]
+    two_hops = stored_data()
+    two_hops["MetadataOptions"]["HttpPutResponseHopLimit"] = 2
+    assert asg.template_differences(two_hops, template_data()) == ["MetadataOptions"]
 
 
 def test_ingress_changes():

@@ -9,6 +9,7 @@ from unittest.mock import patch
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.immersionday.ha_web.plugins.module_utils import capacity
 from ansible_collections.immersionday.ha_web.plugins.module_utils import stack
+from ansible_collections.immersionday.ha_web.tests.unit.fake_clock import FakeClock
 
 GROUP = "Web-ASG"
 TG = "arn:aws:elasticloadbalancing:ap-northeast-2:123456789012:targetgroup/Web-TG/0123456789abcdef"
@@ -47,21 +48,8 @@ def health(states):
 DESCRIBE = {"AutoScalingGroupNames": [GROUP]}
 
 
-class Clock:
-    def __init__(self):
-        self.now = 0.0
-        self.slept = []
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.slept.append(seconds)
-        self.now += seconds
-
-
 def wait(asg, elbv2=None, tg=None, desired=None, timeout=600, interval=15, clock=None):
-    clock = clock or Clock()
+    clock = clock or FakeClock()
     return capacity.wait_for_capacity(asg, elbv2, GROUP, tg, desired, timeout, interval, sleep=clock.sleep, clock=clock,
                                       wall=lambda: 1000.0), clock
 
@@ -80,7 +68,7 @@ def test_slow_scale_out_to_max():
     (state, tracker, wanted), clock = wait(asg, desired="max")
     s.assert_no_pending_responses()
     assert wanted == 4
-    assert clock.slept == [15, 15, 15]
+    assert clock.sleeps == [15, 15, 15]
     assert [(e["t"], e["in_service"], e["healthy"], e["desired_capacity"]) for e in tracker.public_timeline()] == [
         (0.0, 2, 2, 2), (15.0, 2, 2, 4), (30.0, 3, 3, 4), (45.0, 4, 4, 4)]
     assert tracker.public_timeline()[0]["epoch"] == 1000.0
@@ -99,7 +87,7 @@ def test_default_desired_is_the_groups_desired_capacity():
     s.add_response("describe_auto_scaling_groups", group([inst("i-1"), inst("i-2", "Pending")], desired=2), DESCRIBE)
     s.add_response("describe_auto_scaling_groups", group([inst("i-1"), inst("i-2")], desired=2), DESCRIBE)
     (state, tracker, wanted), clock = wait(asg, interval=5)
-    assert wanted == 2 and clock.slept == [5]
+    assert wanted == 2 and clock.sleeps == [5]
 
 
 def test_instance_unhealthy_then_healthy_in_the_target_group():
@@ -133,7 +121,7 @@ def test_throttling_is_retried():
     s.add_response("describe_auto_scaling_groups", group([inst("i-1"), inst("i-2")]), DESCRIBE)
     (state, tracker, wanted), clock = wait(asg)
     s.assert_no_pending_responses()
-    assert clock.slept == []  # no poll interval spent: the retry decorator waited (patched) and the first poll succeeded
+    assert clock.sleeps == []  # no poll interval spent: the retry decorator waited (patched) and the first poll succeeded
     assert tracker.polls == 1 and wanted == 2
 
 

@@ -18,24 +18,10 @@ from ansible_collections.immersionday.ha_web.plugins.module_utils import image a
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import WaitFailed
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import WaitTimeout
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import retry_decorator
+from ansible_collections.immersionday.ha_web.tests.unit.fake_clock import FakeClock
 
 REGION = "ap-northeast-2"
 AMI = "ami-0123456789abcdef0"
-
-
-class FakeClock(object):
-    """time.monotonic and time.sleep that advance together, with the sleeps recorded."""
-
-    def __init__(self):
-        self.now = 0.0
-        self.sleeps = []
-
-    def clock(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture(autouse=True)

@@ -13,13 +13,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import Retrying
 from ansible_collections.immersionday.ha_web.plugins.module_utils import network as n
 from ansible_collections.immersionday.ha_web.plugins.module_utils import network_input as ni
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import retry_decorator
+from ansible_collections.immersionday.ha_web.tests.unit.lab_values import LAB_SUBNETS
 
-LAB_SUBNETS = [
-    {"name": "Public subnet A", "cidr": "10.0.10.0/24", "az": "a", "tier": "public"},
-    {"name": "Private subnet A", "cidr": "10.0.100.0/24", "az": "a", "tier": "private"},
-    {"name": "Public subnet C", "cidr": "10.0.20.0/24", "az": "c", "tier": "public"},
-    {"name": "Private subnet C", "cidr": "10.0.200.0/24", "az": "c", "tier": "private"},
-]
 STACK_F = [{"Name": "tag:ha_web:stack", "Values": ["lab"]}]
 NAT_F = [{"Name": "vpc-id", "Values": ["vpc-1"]}, {"Name": "state", "Values": ["pending", "available", "failed"]}]
 SUBNET_IDS = {"public-subnet-a": "subnet-pa", "private-subnet-a": "subnet-qa", "public-subnet-c": "subnet-pc", "private-subnet-c": "subnet-qc"}

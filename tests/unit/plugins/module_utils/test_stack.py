@@ -6,19 +6,7 @@ import pytest
 
 from ansible_collections.immersionday.ha_web.plugins.module_utils import names
 from ansible_collections.immersionday.ha_web.plugins.module_utils import stack
-
-
-class FakeClock(object):
-    def __init__(self):
-        self.now = 0.0
-        self.sleeps = []
-
-    def time(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
+from ansible_collections.immersionday.ha_web.tests.unit.fake_clock import FakeClock
 
 
 def test_poll_returns_the_first_done_result():

@@ -16,6 +16,7 @@ from ansible.module_utils.testing import patch_module_args
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import retry_decorator
 from ansible_collections.immersionday.ha_web.plugins.modules import ami_wait
+from ansible_collections.immersionday.ha_web.tests.unit.fake_clock import FakeClock
 
 AMI = "ami-0123456789abcdef0"
 BY_ID = {"ImageIds": [AMI]}
@@ -42,19 +43,6 @@ def image(state, **extra):
     result = {"ImageId": AMI, "Name": "Web Server v1", "State": state, "Tags": [{"Key": "ha_web:stack", "Value": "lab"}]}
     result.update(extra)
     return result
-
-
-class FakeClock(object):
-    def __init__(self, sleeps):
-        self.now = 0
-        self.sleeps = sleeps
-
-    def clock(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def run(capsys, args, sleeps=None):

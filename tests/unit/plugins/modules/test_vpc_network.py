@@ -12,13 +12,7 @@ from moto import mock_aws
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import retry_decorator
 from ansible_collections.immersionday.ha_web.plugins.modules import vpc_network
-
-LAB_SUBNETS = [
-    {"name": "Public subnet A", "cidr": "10.0.10.0/24", "az": "a", "tier": "public"},
-    {"name": "Private subnet A", "cidr": "10.0.100.0/24", "az": "a", "tier": "private"},
-    {"name": "Public subnet C", "cidr": "10.0.20.0/24", "az": "c", "tier": "public"},
-    {"name": "Private subnet C", "cidr": "10.0.200.0/24", "az": "c", "tier": "private"},
-]
+from ansible_collections.immersionday.ha_web.tests.unit.lab_values import LAB_SUBNETS
 
 
 class Failed(Exception):
