@@ -41,6 +41,8 @@ from tests.proxy.awsproxy import AwsProxy, CRITICAL_PATH, SLOW_DURATIONS, critic
 REGION = "ap-northeast-2"
 PHASES = (("fresh", "site.yml"), ("noop", "site.yml"), ("teardown", "teardown.yml"))
 FIGURES = ("wall_s", "cpu_s", "module_runs", "api_calls", "api_mutating", "changed")
+# The roles' poll intervals (roles/*/defaults/main.yml), scaled with the slow cloud.
+DEFAULT_POLL_INTERVALS = {"web_ami_poll_interval": 10, "alb_poll_interval": 5, "asg_poll_interval": 5}
 # Targets of issue 6 (instant cloud, one stack), and of its slow-cloud and N-stack comparisons.
 TARGETS = {"fresh_wall_s": 16.0, "noop_wall_s": 5.0, "slow_added_ratio": 1.1, "stacks_ratio": 2.0}
 
@@ -107,12 +109,14 @@ def stacks_inventory(directory, count, base):
     return directory
 
 
-def run_playbook(playbook, inventory, env, log_path):
+def run_playbook(playbook, inventory, env, log_path, extra_vars=None):
     counts_path = log_path + ".counts.json"
     env = dict(env, HA_WEB_BENCH_OUT=counts_path)
     if os.path.exists(counts_path):
         os.remove(counts_path)
     cmd = [venv_bin("ansible-playbook"), "-i", inventory, playbook]
+    if extra_vars:
+        cmd += ["-e", json.dumps(extra_vars)]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     with open(log_path, "w") as log:
@@ -245,7 +249,11 @@ def main(argv=None):
             inv = stacks_inventory(os.path.join(workdir, "stacks%d" % count), count, args.inventory)
             variants.append({"name": "stacks=%d" % count, "stacks": count, "slow": None, "inventory": inv})
     if args.slow:
-        variants.append({"name": "slow=%g" % args.slow, "stacks": 1, "slow": args.slow, "inventory": args.inventory})
+        # The whole timeline is scaled, our polling included: a 10 s poll on a 300 s AMI wait is
+        # 10 s / SCALE here, not 10 s.
+        polls = dict((name, round(seconds / args.slow, 3)) for name, seconds in DEFAULT_POLL_INTERVALS.items())
+        variants.append({"name": "slow=%g" % args.slow, "stacks": 1, "slow": args.slow, "inventory": args.inventory,
+                         "extra_vars": polls})
 
     moto = Moto(os.path.join(logs, "moto.log"))
     runs = []
@@ -265,7 +273,8 @@ def main(argv=None):
                         log_path = os.path.join(logs, "%s-%d-%s.log" % (variant["name"].replace("=", ""), rep, phase))
                         row = {"variant": variant["name"], "stacks": variant["stacks"], "slow": variant["slow"],
                                "repeat": rep, "phase": phase}
-                        row.update(run_playbook(os.path.join(args.playbook_dir, playbook), variant["inventory"], env, log_path))
+                        row.update(run_playbook(os.path.join(args.playbook_dir, playbook), variant["inventory"], env, log_path,
+                                                variant.get("extra_vars")))
                         calls = summarize(proxy.record[mark:])
                         row.update({"api_calls": calls["total"], "api_mutating": calls["mutating"],
                                     "api_errors": calls["errors"], "api_by_action": calls["by_action"]})

@@ -99,8 +99,8 @@ def main(argv=None):
     app, url = start_app(imds.url)
     runs = []
     try:
-        print("%11s %8s %9s %8s %8s %7s %9s %13s %8s" % ("concurrency", "requests", "req/s", "p50_ms", "p99_ms", "errors",
-                                                          "gen_cpu_s", "gen_cpu/1000", "app_cpu_s"))
+        columns = ("concurrency", "requests", "req/s", "p50_ms", "p99_ms", "errors", "gen_cpu_s", "gen_cpu/1000", "app_cpu_s")
+        print("%11s %8s %9s %8s %8s %7s %9s %13s %8s" % columns)
         for concurrency in [int(c) for c in args.concurrency.split(",")]:
             for _repeat in range(args.repeat):
                 run = one_run(url, concurrency, args.seconds, app.pid)

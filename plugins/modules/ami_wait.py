@@ -41,7 +41,7 @@ options:
     default: 1200
   poll_interval:
     description: Seconds between two reads of the image.
-    type: int
+    type: float
     default: 15
 extends_documentation_fragment:
   - amazon.aws.common.modules
@@ -121,7 +121,7 @@ def main(sleep=time.sleep, clock=time.monotonic):
         name=dict(type="str"),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=1200),
-        poll_interval=dict(type="int", default=15),
+        poll_interval=dict(type="float", default=15.0),
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,

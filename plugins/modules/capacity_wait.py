@@ -51,7 +51,7 @@ options:
   poll_interval:
     description:
       - Seconds between polls.
-    type: int
+    type: float
     default: 15
   scaling_activities:
     description:
@@ -183,7 +183,7 @@ def argument_spec():
         desired=dict(type="str"),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=600),
-        poll_interval=dict(type="int", default=15),
+        poll_interval=dict(type="float", default=15.0),
         scaling_activities=dict(type="bool", default=True),
     )
 
@@ -205,8 +205,8 @@ def main():
     module = AnsibleAWSModule(argument_spec=argument_spec(), supports_check_mode=True)
     p = module.params
     desired = check_desired(module)
-    if p["wait_timeout"] < 0 or p["poll_interval"] < 1:
-        module.fail_json(msg="wait_timeout must be >= 0 and poll_interval >= 1")
+    if p["wait_timeout"] < 0 or p["poll_interval"] <= 0:
+        module.fail_json(msg="wait_timeout must be >= 0 and poll_interval > 0")
     asg = stack.aws_client(module, "autoscaling")
     elbv2 = stack.aws_client(module, "elbv2") if p["target_group_arn"] else None
     ec2 = stack.aws_client(module, "ec2")

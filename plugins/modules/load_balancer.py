@@ -129,7 +129,7 @@ options:
     default: 600
   poll_interval:
     description: Seconds between two polls while waiting.
-    type: int
+    type: float
     default: 5
   tags:
     description: Extra tags for every resource (the stack, component and Name tags always win).
@@ -249,7 +249,7 @@ def argument_spec():
         force=dict(type="bool", default=False),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=600),
-        poll_interval=dict(type="int", default=5),
+        poll_interval=dict(type="float", default=5.0),
         tags=dict(type="dict", default={}),
     )
 

@@ -111,7 +111,7 @@ options:
     default: 600
   poll_interval:
     description: Seconds between two looks while waiting.
-    type: int
+    type: float
     default: 5
 extends_documentation_fragment:
   - amazon.aws.common.modules
@@ -238,7 +238,7 @@ def argument_spec():
         tags=dict(type="dict"),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=600),
-        poll_interval=dict(type="int", default=5),
+        poll_interval=dict(type="float", default=5.0),
     )
 
 

@@ -137,7 +137,7 @@ options:
     default: 600
   poll_interval:
     description: Seconds between two polls.
-    type: int
+    type: float
     default: 5
 extends_documentation_fragment:
   - amazon.aws.common.modules
@@ -265,7 +265,7 @@ ARGUMENT_SPEC = dict(
     keep_previous=dict(type="int", default=1),
     cleanup=dict(type="bool", default=True),
     wait_timeout=dict(type="int", default=600),
-    poll_interval=dict(type="int", default=5),
+    poll_interval=dict(type="float", default=5.0),
 )
 
 

@@ -46,7 +46,7 @@ CASES = [
          ["stack_name", "1 to 24"]),
     Case("negative network timeout", "network", {"network_wait_timeout": -5}, ["network_wait_timeout -5", ">= 0"]),
     Case("negative image timeout", "web_ami", {"web_ami_wait_timeout": -1}, ["web_ami_wait_timeout -1", ">= 0"]),
-    Case("zero image poll interval", "web_ami", {"web_ami_poll_interval": 0}, ["web_ami_poll_interval 0", ">= 1"]),
+    Case("zero image poll interval", "web_ami", {"web_ami_poll_interval": 0}, ["web_ami_poll_interval 0", "> 0"]),
     Case("negative images kept", "web_ami", {"web_ami_keep_previous": -1}, ["web_ami_keep_previous -1", ">= 0"]),
     Case("load balancer name longer than 32", "alb", {"alb_name": "Web-ALB-" + "x" * 30},
          ["alb_name", "(38 characters)", "1 to 32"]),

@@ -154,7 +154,7 @@ def test_no_wait_reports_the_current_state(aws):
 @pytest.mark.parametrize("args, msg", [
     ({"desired": "lots"}, "desired must be a number, desired, max or min; got 'lots'"),
     ({"desired": "-1"}, "desired must not be negative; got -1"),
-    ({"poll_interval": 0}, "wait_timeout must be >= 0 and poll_interval >= 1"),
+    ({"poll_interval": 0}, "wait_timeout must be >= 0 and poll_interval > 0"),
 ])
 def test_bad_options(aws, args, msg):
     failed, res = run(dict({"group_name": GROUP}, **args))
