@@ -24,6 +24,8 @@ except ImportError:
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import STACK_TAG
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import WaitFailed
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import WaitTimeout
+from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import call_until_accepted
+from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import error_code
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import poll
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import stack_tags
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import tag_specifications
@@ -50,10 +52,6 @@ def _sleep(seconds):
 
 class AlbError(Exception):
     """A failure the module reports as is (no AWS error attached)."""
-
-
-def error_code(exc):
-    return exc.response.get("Error", {}).get("Code", "") if hasattr(exc, "response") else ""
 
 
 # ---------------------------------------------------------------- validation
@@ -618,25 +616,11 @@ def present(ec2, elbv2, params, check_mode, sleep=_sleep):
 # ---------------------------------------------------------------- absent
 
 
-def _poll_call(call, retry_codes, timeout, interval, sleep, what):
-    """Call call() until it stops failing with one of retry_codes (a dependency still in place,
-    or a new resource not yet visible)."""
-    state = {"last": None}
-
-    def fetch():
-        try:
-            call()
-            return True
-        except ClientError as e:
-            if error_code(e) in retry_codes:
-                state["last"] = error_code(e)
-                return False
-            raise
-
+def _poll_call(call, retry_codes, timeout, interval, sleep, what, done_codes=()):
     try:
-        poll(fetch, lambda ok: ok, timeout, interval, sleep=sleep)
-    except WaitTimeout:
-        raise AlbError("%s still failing with %s after %ss" % (what, state["last"], timeout))
+        call_until_accepted(call, retry_codes, timeout, interval, what, done_codes=done_codes, sleep=sleep)
+    except WaitTimeout as e:
+        raise AlbError(str(e))
 
 
 def _wait_gone(elbv2, arn, timeout, interval, sleep):
@@ -693,23 +677,14 @@ def absent(ec2, elbv2, params, check_mode, sleep=_sleep):
         arn, name = group["TargetGroupArn"], group["TargetGroupName"]
         if plan.change("delete target group %s" % name):
             _poll_call(
-                lambda: _ignore(lambda: elbv2.delete_target_group(TargetGroupArn=arn, aws_retry=True), "TargetGroupNotFound"),
-                ("ResourceInUse",), timeout, interval, sleep, "target group %s" % name,
+                lambda: elbv2.delete_target_group(TargetGroupArn=arn, aws_retry=True),
+                ("ResourceInUse",), timeout, interval, sleep, "target group %s" % name, done_codes=("TargetGroupNotFound",),
             )
     for group in find_security_groups(ec2, stack):
         gid = group["GroupId"]
         if plan.change("delete security group %s (%s)" % (group.get("GroupName"), gid)):
             _poll_call(
-                lambda: _ignore(lambda: ec2.delete_security_group(GroupId=gid, aws_retry=True), "InvalidGroup.NotFound"),
-                ("DependencyViolation",), timeout, interval, sleep, "security group %s" % gid,
+                lambda: ec2.delete_security_group(GroupId=gid, aws_retry=True),
+                ("DependencyViolation",), timeout, interval, sleep, "security group %s" % gid, done_codes=("InvalidGroup.NotFound",),
             )
     return plan
-
-
-def _ignore(call, code):
-    try:
-        return call()
-    except ClientError as e:
-        if error_code(e) != code:
-            raise
-        return None

@@ -26,6 +26,8 @@ except ImportError:  # pragma: no cover - AnsibleAWSModule reports missing botoc
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import WaitTimeout
+from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import call_until_accepted
+from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import error_code
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import poll
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import stack_filter
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import stack_tags
@@ -59,12 +61,6 @@ AMI_RE = re.compile(r"^ami-[0-9a-f]{8,17}$")
 
 class AsgError(Exception):
     """A failure the module reports with fail_json (no AWS exception attached)."""
-
-
-def error_code(exc):
-    if isinstance(exc, ClientError):
-        return exc.response.get("Error", {}).get("Code")
-    return None
 
 
 def is_unsupported(exc):
@@ -469,14 +465,18 @@ class Reconciler(object):
     def changed(self):
         return bool(self.changes)
 
-    def _poll(self, fetch, done, what):
+    def _clock(self):
+        """The sleep and clock a unit test injected, as keyword arguments for the polling helpers."""
         kwargs = {}
         if self.sleep is not None:
             kwargs["sleep"] = self.sleep
         if self.clock is not None:
             kwargs["clock"] = self.clock
+        return kwargs
+
+    def _poll(self, fetch, done, what):
         try:
-            return poll(fetch, done, self.p["wait_timeout"], self.p["poll_interval"], **kwargs)
+            return poll(fetch, done, self.p["wait_timeout"], self.p["poll_interval"], **self._clock())
         except WaitTimeout:
             raise AsgError("timed out after %ss waiting for %s" % (self.p["wait_timeout"], what))
 
@@ -820,19 +820,16 @@ class Reconciler(object):
 
     def delete_security_group(self, sg_id):
         """Delete; while instances or ENIs still use it (DependencyViolation), poll until wait_timeout."""
-        def attempt():
-            try:
-                self.ec2.delete_security_group(GroupId=sg_id, aws_retry=True)
-            except ClientError as e:
-                code = error_code(e)
-                if code == "InvalidGroup.NotFound":
-                    return True
-                if code == "DependencyViolation" and self.p["wait"]:
-                    return False
-                raise
-            return True
-
-        self._poll(attempt, lambda ok: ok, "security group %s to be deleted (DependencyViolation: instances or network interfaces still use it)" % sg_id)
+        try:
+            call_until_accepted(
+                lambda: self.ec2.delete_security_group(GroupId=sg_id, aws_retry=True),
+                ("DependencyViolation",) if self.p["wait"] else (),
+                self.p["wait_timeout"], self.p["poll_interval"],
+                "deleting security group %s (instances or network interfaces still use it)" % sg_id,
+                done_codes=("InvalidGroup.NotFound",), **self._clock()
+            )
+        except WaitTimeout as e:
+            raise AsgError(str(e))
 
 
 def _root_of(data):

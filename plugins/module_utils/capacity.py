@@ -36,13 +36,6 @@ class CapacityError(Exception):
         self.last = last
 
 
-def error_code(exc):
-    try:
-        return exc.response["Error"]["Code"]
-    except (AttributeError, KeyError, TypeError):
-        return None
-
-
 def describe_group(asg, group_name):
     resp = asg.describe_auto_scaling_groups(AutoScalingGroupNames=[group_name], aws_retry=True)
     groups = resp.get("AutoScalingGroups") or []
@@ -124,7 +117,7 @@ def scaling_activities(asg, group_name, max_records=50):
     try:
         resp = asg.describe_scaling_activities(AutoScalingGroupName=group_name, MaxRecords=max_records, aws_retry=True)
     except botocore.exceptions.ClientError as e:
-        code = error_code(e)
+        code = stack.error_code(e)
         if code in REFUSED_CODES:
             return [], "DescribeScalingActivities refused (%s): %s" % (code, (e.response.get("Error") or {}).get("Message", ""))
         raise
@@ -151,7 +144,7 @@ def launch_times(ec2, instance_ids):
     try:
         resp = ec2.describe_instances(InstanceIds=list(instance_ids), aws_retry=True)
     except botocore.exceptions.ClientError as e:
-        code = error_code(e)
+        code = stack.error_code(e)
         if code in REFUSED_CODES or code == "InvalidInstanceID.NotFound":
             return {}, "DescribeInstances: %s" % code
         raise

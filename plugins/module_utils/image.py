@@ -23,6 +23,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.transformation import b
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import STACK_TAG
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import WaitFailed
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import WaitTimeout
+from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import call_until_accepted
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import poll
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import stack_filter
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import stack_tags
@@ -348,15 +349,10 @@ def tag_snapshots(ec2, stack_name, image):
 
 def delete_snapshot(ec2, snapshot_id, timeout, interval, sleep=time.sleep, clock=time.monotonic):
     """Delete a snapshot, waiting while AWS still counts it in use by the image just deregistered."""
-    def attempt():
-        try:
-            ec2.delete_snapshot(SnapshotId=snapshot_id, aws_retry=True)
-        except is_boto3_error_code("InvalidSnapshot.NotFound"):
-            return True
-        except is_boto3_error_code("InvalidSnapshot.InUse"):  # pylint: disable=duplicate-except
-            return False
-        return True
-    poll(attempt, bool, timeout, interval, sleep=sleep, clock=clock)
+    call_until_accepted(
+        lambda: ec2.delete_snapshot(SnapshotId=snapshot_id, aws_retry=True), ("InvalidSnapshot.InUse",),
+        timeout, interval, "deleting snapshot %s" % snapshot_id, done_codes=("InvalidSnapshot.NotFound",), sleep=sleep, clock=clock,
+    )
 
 
 def remove_image(ec2, image, timeout, interval, sleep=time.sleep, clock=time.monotonic):
@@ -400,18 +396,10 @@ def terminate_builders(ec2, instances, timeout, interval, sleep=time.sleep, cloc
 
 def delete_security_group(ec2, group_id, timeout, interval, sleep=time.sleep, clock=time.monotonic):
     """Delete a group, polling while a terminating instance's network interface still holds it."""
-    def attempt():
-        try:
-            ec2.delete_security_group(GroupId=group_id, aws_retry=True)
-        except is_boto3_error_code("InvalidGroup.NotFound"):
-            return True
-        except is_boto3_error_code("DependencyViolation"):  # pylint: disable=duplicate-except
-            return False
-        return True
-    try:
-        poll(attempt, bool, timeout, interval, sleep=sleep, clock=clock)
-    except WaitTimeout:
-        raise WaitTimeout("Security group %s was still in use after %s s" % (group_id, timeout))
+    call_until_accepted(
+        lambda: ec2.delete_security_group(GroupId=group_id, aws_retry=True), ("DependencyViolation",),
+        timeout, interval, "deleting security group %s" % group_id, done_codes=("InvalidGroup.NotFound",), sleep=sleep, clock=clock,
+    )
 
 
 def remove_builders(ec2, stack_name, check_mode, timeout, interval, sleep=time.sleep, clock=time.monotonic):

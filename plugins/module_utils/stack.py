@@ -102,6 +102,14 @@ def tags_of(resource, key="Tags"):
     return boto3_tag_list_to_ansible_dict(resource.get(key) or [])
 
 
+def error_code(exc):
+    """The AWS error code of a botocore ClientError, None for anything else."""
+    try:
+        return exc.response["Error"]["Code"]
+    except (AttributeError, KeyError, TypeError):
+        return None
+
+
 class WaitTimeout(Exception):
     def __init__(self, message, last=None):
         super(WaitTimeout, self).__init__(message)
@@ -134,3 +142,29 @@ def poll(fetch, done, timeout, interval, failed=None, sleep=time.sleep, clock=ti
         if remaining <= 0:
             raise WaitTimeout("timed out after %ss" % timeout, result)
         sleep(min(interval, remaining))
+
+
+def call_until_accepted(call, retry_codes, timeout, interval, what, done_codes=(), sleep=time.sleep, clock=time.monotonic):
+    """Call call() until AWS accepts it, polling while it fails with one of retry_codes: a
+    dependency not yet released (DependencyViolation, ResourceInUse, InvalidSnapshot.InUse) or a
+    resource just created and not yet visible. A failure with one of done_codes counts as done
+    (deleting what is already gone); any other error is raised. Raises WaitTimeout naming what."""
+    last = {"code": None}
+
+    def attempt():
+        try:
+            call()
+        except botocore.exceptions.ClientError as e:
+            code = error_code(e)
+            if code in done_codes:
+                return True
+            if code not in retry_codes:
+                raise
+            last["code"] = code
+            return False
+        return True
+
+    try:
+        poll(attempt, bool, timeout, interval, sleep=sleep, clock=clock)
+    except WaitTimeout:
+        raise WaitTimeout("%s: AWS still answered %s after %s s" % (what, last["code"], timeout))

@@ -3,6 +3,7 @@ import datetime
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from unittest.mock import patch
 
@@ -207,9 +208,9 @@ def test_activities_throttled_then_answered():
 def test_activities_other_errors_raise():
     asg, s = client("autoscaling")
     s.add_client_error("describe_scaling_activities", "ValidationError", "bad", 400)
-    with pytest.raises(Exception) as err:
+    with pytest.raises(ClientError) as err:
         capacity.scaling_activities(asg, GROUP)
-    assert capacity.error_code(err.value) == "ValidationError"
+    assert stack.error_code(err.value) == "ValidationError"
 
 
 def test_launch_times():
