@@ -282,12 +282,11 @@ def listener_drift(wanted, current):
 
 
 def find_security_groups(ec2, stack_name, vpc_id=None):
-    filters = [
+    filters = [{"Name": "vpc-id", "Values": [vpc_id]}] if vpc_id else []
+    filters += [
         {"Name": "tag:" + STACK_TAG, "Values": [stack_name]},
         {"Name": "tag:" + COMPONENT_TAG, "Values": [SG_COMPONENT]},
     ]
-    if vpc_id:
-        filters.append({"Name": "vpc-id", "Values": [vpc_id]})
     return ec2.describe_security_groups(Filters=filters, aws_retry=True)["SecurityGroups"]
 
 

@@ -806,8 +806,8 @@ class Reconciler(object):
                 "instances": [], "policy": None, "instance_refresh": {"status": "not_needed"}, "deleted": deleted}
 
     def live_instances(self, group_name):
-        filters = [{"Name": "tag:" + ASG_NAME_TAG, "Values": [group_name]},
-                   {"Name": "instance-state-name", "Values": LIVE_INSTANCE_STATES}]
+        filters = [{"Name": "instance-state-name", "Values": LIVE_INSTANCE_STATES},
+                   {"Name": "tag:" + ASG_NAME_TAG, "Values": [group_name]}]
         ids = []
         kwargs = {"Filters": filters}
         while True:

@@ -195,13 +195,14 @@ def component_filters(stack_name, component):
     return [stack_filter(stack_name), {"Name": "tag:" + COMPONENT_TAG, "Values": [component]}]
 
 
-def builder_security_groups(ec2, stack_name):
-    return ec2.describe_security_groups(Filters=component_filters(stack_name, BUILDER_SG), aws_retry=True)["SecurityGroups"]
+def builder_security_groups(ec2, stack_name, vpc_id=None):
+    filters = ([{"Name": "vpc-id", "Values": [vpc_id]}] if vpc_id else []) + component_filters(stack_name, BUILDER_SG)
+    return ec2.describe_security_groups(Filters=filters, aws_retry=True)["SecurityGroups"]
 
 
 def builder_instances(ec2, stack_name):
     """Builder instances of the stack that are not shutting down or terminated."""
-    filters = component_filters(stack_name, BUILDER) + [{"Name": "instance-state-name", "Values": LIVE_INSTANCE_STATES}]
+    filters = [{"Name": "instance-state-name", "Values": LIVE_INSTANCE_STATES}] + component_filters(stack_name, BUILDER)
     reservations = ec2.describe_instances(Filters=filters, aws_retry=True)["Reservations"]
     return [instance for reservation in reservations for instance in reservation["Instances"]]
 
@@ -220,7 +221,7 @@ def has_http_rule(group, port):
 
 def ensure_builder_sg(ec2, stack_name, vpc_id, name, port):
     """The builder's security group (HTTP only), found by tags or created. Returns (group id, changed)."""
-    groups = [group for group in builder_security_groups(ec2, stack_name) if group.get("VpcId") == vpc_id]
+    groups = builder_security_groups(ec2, stack_name, vpc_id)
     changed = False
     if groups:
         group = groups[0]

@@ -40,9 +40,9 @@ SG_TAGS = [{"Key": "ha_web:stack", "Value": "lab"}, {"Key": "Name", "Value": "We
 TG_TAGS = [{"Key": "Name", "Value": "Web-TG"}, {"Key": "ha_web:component", "Value": "target-group"}, {"Key": "ha_web:stack", "Value": "lab"}]
 LB_TAGS = [{"Key": "Name", "Value": "Web-ALB"}, {"Key": "ha_web:component", "Value": "alb"}, {"Key": "ha_web:stack", "Value": "lab"}]
 SG_FILTERS = [
+    {"Name": "vpc-id", "Values": [VPC]},
     {"Name": "tag:ha_web:stack", "Values": ["lab"]},
     {"Name": "tag:ha_web:component", "Values": ["alb-sg"]},
-    {"Name": "vpc-id", "Values": [VPC]},
 ]
 
 
@@ -405,7 +405,7 @@ def test_absent_in_dependency_order_with_real_aws_delays(aws, sleeps):
                               expected_params={"LoadBalancerArns": [LB_ARN]})
     elb_stub.add_client_error("delete_target_group", "ResourceInUse", http_status_code=400, expected_params={"TargetGroupArn": TG_ARN})
     elb_stub.add_response("delete_target_group", {}, {"TargetGroupArn": TG_ARN})
-    ec2_stub.add_response("describe_security_groups", {"SecurityGroups": [sg_description()]}, {"Filters": SG_FILTERS[:2]})
+    ec2_stub.add_response("describe_security_groups", {"SecurityGroups": [sg_description()]}, {"Filters": SG_FILTERS[1:]})
     ec2_stub.add_client_error("delete_security_group", "DependencyViolation", http_status_code=400, expected_params={"GroupId": SG})
     ec2_stub.add_client_error("delete_security_group", "DependencyViolation", http_status_code=400, expected_params={"GroupId": SG})
     ec2_stub.add_response("delete_security_group", {}, {"GroupId": SG})
@@ -432,7 +432,7 @@ def test_absent_refuses_deletion_protection_unless_forced(aws, sleeps):
     elb_stub.add_response("delete_load_balancer", {}, {"LoadBalancerArn": LB_ARN})
     elb_stub.add_client_error("describe_load_balancers", "LoadBalancerNotFound", http_status_code=400)
     elb_stub.add_response("delete_target_group", {}, {"TargetGroupArn": TG_ARN})
-    ec2_stub.add_response("describe_security_groups", {"SecurityGroups": []}, {"Filters": SG_FILTERS[:2]})
+    ec2_stub.add_response("describe_security_groups", {"SecurityGroups": []}, {"Filters": SG_FILTERS[1:]})
     plan = alb.absent(ec2, elbv2, params(state="absent", force=True), check_mode=False)
     assert plan.changes[0] == "turn off deletion protection of Web-ALB"
 
@@ -440,7 +440,7 @@ def test_absent_refuses_deletion_protection_unless_forced(aws, sleeps):
 def test_absent_when_nothing_is_left_mutates_nothing(aws):
     ec2, ec2_stub, elbv2, elb_stub = aws
     stub_lookup_missing(elb_stub)
-    ec2_stub.add_response("describe_security_groups", {"SecurityGroups": []}, {"Filters": SG_FILTERS[:2]})
+    ec2_stub.add_response("describe_security_groups", {"SecurityGroups": []}, {"Filters": SG_FILTERS[1:]})
     plan = alb.absent(ec2, elbv2, params(state="absent"), check_mode=False)
     assert not plan.changed
 

@@ -440,8 +440,8 @@ def test_group_being_deleted_fails_clearly(aws):
 
 # ---------------------------------------------------------------- absent
 
-INSTANCE_FILTERS = [{"Name": "tag:aws:autoscaling:groupName", "Values": ["Web-ASG"]},
-                    {"Name": "instance-state-name", "Values": ["pending", "running", "shutting-down", "stopping", "stopped"]}]
+INSTANCE_FILTERS = [{"Name": "instance-state-name", "Values": ["pending", "running", "shutting-down", "stopping", "stopped"]},
+                    {"Name": "tag:aws:autoscaling:groupName", "Values": ["Web-ASG"]}]
 
 
 def test_absent_waits_for_the_group_its_instances_and_the_security_group(aws):

@@ -29,7 +29,7 @@ IMAGE_FILTERS = {"Owners": ["self"], "Filters": [{"Name": "tag:ha_web:stack", "V
 def builder_filters(component, live=False):
     filters = [{"Name": "tag:ha_web:stack", "Values": ["lab"]}, {"Name": "tag:ha_web:component", "Values": [component]}]
     if live:
-        filters.append({"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]})
+        filters.insert(0, {"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]})
     return {"Filters": filters}
 
 
