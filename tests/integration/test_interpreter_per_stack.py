@@ -46,7 +46,7 @@ def interpreter_pids(two_stacks, strategy):
     env = dict(os.environ, ANSIBLE_STRATEGY=strategy, ANSIBLE_NOCOLOR="1")
     completed = subprocess.run([os.path.join(BIN, "ansible-playbook"), "-i", str(inventory), str(play),
                                 "-e", json.dumps({"out_dir": str(out)})],
-                               cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+                               cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-2000:]
     return [(out / host).read_text().strip() for host in ("s1", "s2")]
 
