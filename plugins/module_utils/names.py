@@ -7,6 +7,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
+import re
+
 # Every resource of a stack carries this tag; reruns and teardown find resources by it.
 STACK_TAG = "ha_web:stack"
 # ... and this one, naming which part of the stack it is (vpc, public-subnet-a, alb, ...).
@@ -20,3 +23,15 @@ def scoped_name(base, stack_name):
     if stack_name == DEFAULT_STACK:
         return base
     return "%s-%s" % (stack_name, base)
+
+
+# Load balancer and target group names are "<stack_name>-<lab name>" and at most 32 characters.
+STACK_NAME_PATTERN = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,22}[A-Za-z0-9])?$")
+
+
+def stack_name_errors(stack_name, label="stack_name"):
+    """[] for a usable stack name, else one message naming the variable (label) and the rule."""
+    if isinstance(stack_name, str) and STACK_NAME_PATTERN.match(stack_name):
+        return []
+    return ["%s %s must be 1 to 24 letters, digits and hyphens, starting and ending with a letter or digit"
+            " (AWS load balancer and target group names are built from it)" % (label, json.dumps(str(stack_name)))]
