@@ -317,10 +317,11 @@ def main(argv=None):
         }
         checks["slow_added_ratio"] = {"value": comparisons["slow"]["ratio"], "limit": TARGETS["slow_added_ratio"],
                                       "ok": comparisons["slow"]["ratio"] <= TARGETS["slow_added_ratio"]}
-    slow_many = "slow=%g,stacks=%d" % (args.slow or 0, max(stack_counts))
-    if slow_many in by_variant:
-        one, many = by_variant["slow=%g" % args.slow]["fresh"]["wall_s"], by_variant[slow_many]["fresh"]["wall_s"]
-        comparisons[slow_many] = {"fresh_one_s": one, "fresh_n_s": many, "ratio": round(many / one, 3)}
+    for variant in variants:
+        if variant["slow"] and variant["stacks"] > 1:
+            one = by_variant["slow=%g" % args.slow]["fresh"]["wall_s"]
+            many = by_variant[variant["name"]]["fresh"]["wall_s"]
+            comparisons[variant["name"]] = {"fresh_one_s": one, "fresh_n_s": many, "ratio": round(many / one, 3)}
     for count in stack_counts:
         if count > 1 and base.get("fresh"):
             many = by_variant["stacks=%d" % count]["fresh"]["wall_s"]

@@ -25,6 +25,7 @@ from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import S
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import WaitFailed
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import WaitTimeout
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import call_until_accepted
+from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import component_filters
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import error_code
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import poll
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import stack_tags
@@ -283,10 +284,7 @@ def listener_drift(wanted, current):
 
 def find_security_groups(ec2, stack_name, vpc_id=None):
     filters = [{"Name": "vpc-id", "Values": [vpc_id]}] if vpc_id else []
-    filters += [
-        {"Name": "tag:" + STACK_TAG, "Values": [stack_name]},
-        {"Name": "tag:" + COMPONENT_TAG, "Values": [SG_COMPONENT]},
-    ]
+    filters += component_filters(stack_name, SG_COMPONENT)
     return ec2.describe_security_groups(Filters=filters, aws_retry=True)["SecurityGroups"]
 
 

@@ -27,9 +27,9 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_
 
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import WaitTimeout
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import call_until_accepted
+from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import component_filters
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import error_code
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import poll
-from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import stack_filter
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import stack_tags
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import tags_of
 from ansible_collections.immersionday.ha_web.plugins.module_utils.names import COMPONENT_TAG
@@ -135,10 +135,6 @@ def _check_names(p, errors):
 
 
 # ---------------------------------------------------------------- finding by tags
-
-def component_filters(stack_name, component):
-    return [stack_filter(stack_name), {"Name": "tag:" + COMPONENT_TAG, "Values": [component]}]
-
 
 def find_security_group(ec2, stack_name):
     groups = ec2.describe_security_groups(Filters=component_filters(stack_name, COMPONENT_SG), aws_retry=True)["SecurityGroups"]

@@ -24,6 +24,7 @@ from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import S
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import WaitFailed
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import WaitTimeout
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import call_until_accepted
+from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import component_filters
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import poll
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import stack_filter
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import stack_tags
@@ -190,10 +191,6 @@ def image_summary(image, default_fingerprint=None):
 
 
 # --------------------------------------------------------------------------- builder resources
-
-def component_filters(stack_name, component):
-    return [stack_filter(stack_name), {"Name": "tag:" + COMPONENT_TAG, "Values": [component]}]
-
 
 def builder_security_groups(ec2, stack_name, vpc_id=None):
     filters = ([{"Name": "vpc-id", "Values": [vpc_id]}] if vpc_id else []) + component_filters(stack_name, BUILDER_SG)

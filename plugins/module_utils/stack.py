@@ -25,6 +25,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import Retrying
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
+from ansible_collections.immersionday.ha_web.plugins.module_utils.names import COMPONENT_TAG
 from ansible_collections.immersionday.ha_web.plugins.module_utils.names import STACK_TAG
 
 
@@ -96,6 +97,11 @@ def stack_filter(stack_name):
     tag of the region for each candidate, which made the embedded cloud slower with every run
     (terminated instances keep their tags)."""
     return {"Name": "tag:" + STACK_TAG, "Values": [stack_name]}
+
+
+def component_filters(stack_name, component):
+    """The tag filters that find one component of the stack (see stack_filter on their place)."""
+    return [stack_filter(stack_name), {"Name": "tag:" + COMPONENT_TAG, "Values": [component]}]
 
 
 def tag_specifications(resource_type, tags):

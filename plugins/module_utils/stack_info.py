@@ -8,8 +8,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import STACK_TAG
+from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import component_filters
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import retry_decorator
-from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import stack_filter
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import tags_of
 from ansible_collections.immersionday.ha_web.plugins.module_utils.names import COMPONENT_TAG
 
@@ -80,7 +80,7 @@ def network_facts(ec2, stack_name, components):
 
 def image_facts(ec2, stack_name):
     images = ec2.describe_images(
-        Owners=["self"], Filters=[stack_filter(stack_name), {"Name": "tag:" + COMPONENT_TAG, "Values": ["image"]}], aws_retry=True
+        Owners=["self"], Filters=component_filters(stack_name, "image"), aws_retry=True
     )["Images"]
     if not images:
         return None
@@ -128,7 +128,7 @@ def alb_facts(elbv2, stack_name, components):
 
 def asg_facts(autoscaling, stack_name, components):
     groups = autoscaling.describe_auto_scaling_groups(
-        Filters=[{"Name": "tag:" + STACK_TAG, "Values": [stack_name]}, {"Name": "tag:" + COMPONENT_TAG, "Values": ["asg"]}], aws_retry=True
+        Filters=component_filters(stack_name, "asg"), aws_retry=True
     )["AutoScalingGroups"]
     template_id = _first(components, "launch-template")
     sg_id = _first(components, "instance-sg")

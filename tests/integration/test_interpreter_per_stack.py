@@ -25,7 +25,6 @@ PLAY = """
       ansible.builtin.copy:
         content: "{{ interpreter.stdout }}"
         dest: "{{ out_dir }}/{{ inventory_hostname }}"
-      delegate_to: localhost
 """
 
 
