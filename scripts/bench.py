@@ -1,7 +1,7 @@
 """Benchmark: fresh deploy, no-op rerun and teardown of the lab on a fresh embedded cloud.
 
     .venv/bin/python scripts/bench.py --repeat 3 --json bench/results/bench.json
-        [--slow 20] [--stacks 1,4] [--strategy linear|mitogen_linear]
+        [--slow 20] [--stacks 1,4] [--strategy linear|mitogen_linear|...]
 
 Starts its own moto server on a free loopback port, warms it up (the first image listing is
 slow), and puts the test proxy (tests/proxy/awsproxy.py, record mode) in front of it; the
@@ -217,7 +217,7 @@ def environment(moto_warmup, strategy):
         "boto3": version("boto3"),
         "botocore": version("botocore"),
         "moto": version("moto"),
-        "strategy": strategy or os.environ.get("ANSIBLE_STRATEGY") or "ansible.cfg default (mitogen_linear)",
+        "strategy": strategy or os.environ.get("ANSIBLE_STRATEGY") or "ansible.cfg default (immersionday.ha_web.mitogen_linear)",
         "moto_warmup_s": round(moto_warmup, 2),
         "git_commit": commit,
     }

@@ -1,0 +1,93 @@
+"""The execution strategy of ansible.cfg runs the stacks of one inventory side by side.
+
+Two things made mitogen's strategy run them one after the other:
+- hosts that share an interpreter line share one interpreter, which runs their modules in turn
+  (mitogen #496): the inventories give each stack its own line;
+- mitogen pins its processes to CPUs; on 2 CPUs the controller, the workers and every module
+  interpreter share one: immersionday.ha_web.mitogen_linear leaves scheduling to the kernel.
+The shell's parent is the process that ran the module, so two hosts report two pids when they
+do not share it; a lookup runs in the worker.
+"""
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from lab_env import BIN, ROOT
+
+PLAY = """
+- hosts: stacks
+  gather_facts: false
+  tasks:
+    - name: Report the interpreter that runs this host's modules and the CPUs it may use
+      ansible.builtin.shell: echo $PPID; grep Cpus_allowed_list /proc/$PPID/status
+      changed_when: false
+      register: module
+    - name: Write it down, with the CPUs the worker may use
+      ansible.builtin.copy:
+        content: "{{ {'module': module.stdout_lines, 'worker': lookup('ansible.builtin.pipe', 'grep Cpus_allowed_list /proc/self/status')} | to_json }}"
+        dest: "{{ out_dir }}/{{ inventory_hostname }}.json"
+"""
+
+
+@pytest.fixture
+def two_stacks(tmp_path):
+    """An inventory of two stacks that uses the embedded cloud's group_vars."""
+    inventory = tmp_path / "inventory"
+    inventory.mkdir()
+    (inventory / "hosts.yml").write_text("stacks:\n  hosts:\n    s1: {stack_name: s1}\n    s2: {stack_name: s2}\n")
+    os.symlink(os.path.join(ROOT, "inventories", "local", "group_vars"), str(inventory / "group_vars"))
+    play = tmp_path / "play.yml"
+    play.write_text(PLAY)
+    return inventory, play, tmp_path
+
+
+def cpu_list(line):
+    """{0, 1} from 'Cpus_allowed_list:\t0-1'."""
+    cpus = set()
+    for part in line.split(":", 1)[1].strip().split(","):
+        first, _, last = part.partition("-")
+        cpus.update(range(int(first), int(last or first) + 1))
+    return cpus
+
+
+def run_play(two_stacks, strategy=None):
+    """Per host: the module interpreter's pid and CPUs, and the worker's CPUs."""
+    inventory, play, out = two_stacks
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1")
+    env.pop("ANSIBLE_STRATEGY", None)
+    if strategy:
+        env["ANSIBLE_STRATEGY"] = strategy
+    completed = subprocess.run([os.path.join(BIN, "ansible-playbook"), "-i", str(inventory), str(play),
+                                "-e", json.dumps({"out_dir": str(out)})],
+                               cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-2000:]
+    report = {}
+    for host in ("s1", "s2"):
+        seen = json.loads((out / ("%s.json" % host)).read_text())
+        pid, module_cpus = seen["module"]
+        report[host] = {"pid": int(pid), "module_cpus": cpu_list(module_cpus), "worker_cpus": cpu_list(seen["worker"])}
+    return report
+
+
+def test_the_default_strategy_gives_each_stack_its_own_interpreter_and_every_cpu(two_stacks):
+    report = run_play(two_stacks)
+    assert report["s1"]["pid"] != report["s2"]["pid"]
+    ours = os.sched_getaffinity(0)
+    for host in ("s1", "s2"):
+        assert report[host]["module_cpus"] == ours, host
+        assert report[host]["worker_cpus"] == ours, host
+
+
+def test_upstream_mitogen_pins_modules_to_fewer_cpus_which_is_why_we_wrap_it(two_stacks):
+    # When this fails, mitogen stopped pinning and plugins/strategy/mitogen_linear.py can go.
+    assert len(os.sched_getaffinity(0)) >= 2, "pinning is invisible on one CPU"
+    report = run_play(two_stacks, "mitogen_linear")
+    assert report["s1"]["module_cpus"] < os.sched_getaffinity(0)
+
+
+def test_the_plain_strategy_runs_with_the_same_inventory(two_stacks):
+    report = run_play(two_stacks, "linear")
+    assert report["s1"]["module_cpus"] == os.sched_getaffinity(0)
