@@ -116,3 +116,40 @@ def test_call_until_accepted_times_out_naming_what_and_the_last_answer():
 def test_error_code_of_anything_else_is_none():
     assert stack.error_code(aws_error("Throttling")) == "Throttling"
     assert stack.error_code(ValueError("not from AWS")) is None
+
+
+class FakeModule:
+    def __init__(self, **params):
+        self.params = dict(dict(region="ap-northeast-2", endpoint_url="http://127.0.0.1:1", access_key="AKIDEXAMPLE",
+                                secret_key="secret", session_token=None, profile=None, validate_certs=True,
+                                aws_ca_bundle=None, aws_config=None), **params)
+        self._name = "fake"
+
+    def fail_json(self, **kwargs):
+        raise AssertionError(kwargs)
+
+
+@pytest.fixture
+def no_cached_clients(monkeypatch):
+    monkeypatch.setattr(stack, "_CLIENTS", {})
+
+
+def raw_client(wrapped):
+    return wrapped.client
+
+
+def test_modules_of_one_interpreter_share_a_client_per_service_and_settings(no_cached_clients):
+    first = raw_client(stack.aws_client(FakeModule(), "ec2"))
+    assert raw_client(stack.aws_client(FakeModule(), "ec2")) is first
+    assert raw_client(stack.aws_client(FakeModule(), "elbv2")) is not first
+    assert raw_client(stack.aws_client(FakeModule(region="us-east-1"), "ec2")) is not first
+    assert raw_client(stack.aws_client(FakeModule(access_key="AKIDOTHER"), "ec2")) is not first
+
+
+def test_a_changed_aws_environment_gets_a_new_client(no_cached_clients, monkeypatch):
+    monkeypatch.delenv("AWS_MAX_ATTEMPTS", raising=False)
+    first = raw_client(stack.aws_client(FakeModule(), "ec2"))
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "3")
+    second = raw_client(stack.aws_client(FakeModule(), "ec2"))
+    assert second is not first
+    assert second.meta.config.retries["total_max_attempts"] == 3
