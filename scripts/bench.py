@@ -192,7 +192,24 @@ HEADER = "%-16s %3s %-8s %7s %7s %8s %8s %8s %8s %3s" % (
     "variant", "rep", "phase", "wall_s", "cpu_s", "modules", "api", "api_mut", "changed", "rc")
 
 
-def environment(moto_warmup, strategy):
+def machine_speed():
+    """Seconds of a fixed pure-Python workload, best of 3: how fast the machine is right now.
+
+    This machine's speed drifts by 1.5x within an hour; runs whose calibration differs do not
+    compare, and a run whose start and end differ was not steady either.
+    """
+    best = None
+    for _ in range(3):
+        start = time.perf_counter()
+        total = 0
+        for number in range(1000000):
+            total += number * number % 7
+        elapsed = time.perf_counter() - start
+        best = elapsed if best is None else min(best, elapsed)
+    return round(best, 3)
+
+
+def environment(moto_warmup, strategy, calibration):
     def version(module):
         try:
             return __import__(module).__version__
@@ -219,6 +236,7 @@ def environment(moto_warmup, strategy):
         "moto": version("moto"),
         "strategy": strategy or os.environ.get("ANSIBLE_STRATEGY") or "ansible.cfg default (immersionday.ha_web.mitogen_linear)",
         "moto_warmup_s": round(moto_warmup, 2),
+        "calibration_s": calibration,
         "git_commit": commit,
     }
 
@@ -260,11 +278,13 @@ def main(argv=None):
             variants.append({"name": "slow=%g,stacks=%d" % (args.slow, most), "stacks": most, "slow": args.slow,
                              "inventory": os.path.join(workdir, "stacks%d" % most), "extra_vars": polls})
 
+    calibration = {"start": machine_speed()}
     moto = Moto(os.path.join(logs, "moto.log"))
     runs = []
     try:
         warm = moto.warm_up()
-        print("bench: moto %s (warm-up DescribeImages %.2f s), logs in %s" % (moto.url, warm, logs), flush=True)
+        print("bench: moto %s (warm-up DescribeImages %.2f s), logs in %s; machine speed %.3f s (fixed workload)"
+              % (moto.url, warm, logs, calibration["start"]), flush=True)
         print(HEADER, flush=True)
         for rep in range(1, args.repeat + 1):
             for variant in variants:
@@ -295,6 +315,7 @@ def main(argv=None):
         moto.stop()
         shutil.rmtree(workdir, ignore_errors=True)
 
+    calibration["end"] = machine_speed()
     by_variant = {v["name"]: medians_of([r for r in runs if r["variant"] == v["name"]]) for v in variants}
     base = by_variant["base"]
     comparisons = {}
@@ -337,6 +358,7 @@ def main(argv=None):
             print("%-16s %-8s %7s %7s %8s %8s %8s %8s" % row)
     for name, comp in comparisons.items():
         print("%s: %s" % (name, json.dumps(comp)))
+    print("machine speed (fixed workload): %.3f s at the start, %.3f s at the end" % (calibration["start"], calibration["end"]))
     for name, check in checks.items():
         print("check %-18s %-6s %s (limit %s)" % (name, "ok" if check["ok"] else "MISSED", check["value"], check["limit"]))
 
@@ -346,7 +368,7 @@ def main(argv=None):
         "variants": by_variant,
         "comparisons": comparisons,
         "checks": checks,
-        "environment": environment(warm, args.strategy),
+        "environment": environment(warm, args.strategy, calibration),
     }
     if args.json:
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)

@@ -25,6 +25,8 @@ def test_one_repetition_reports_every_figure(tmp_path):
     assert figures["medians"]["fresh"]["api_calls"] > 0 and figures["medians"]["noop"]["api_calls"] > 0
     assert figures["medians"]["noop"]["api_mutating"] == 0
     assert figures["medians"]["teardown"]["changed"] > 0
+    # Runs compare only when the machine ran at the same speed: the calibration says whether it did.
+    assert all(figures["environment"]["calibration_s"][when] > 0 for when in ("start", "end"))
 
 
 STAND_IN_PLAY = """

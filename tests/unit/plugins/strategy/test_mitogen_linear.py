@@ -50,3 +50,23 @@ def test_without_mitogen_it_says_what_to_install_or_use_instead(monkeypatch):
     plugin = load_plugin(monkeypatch, with_mitogen=False)
     with pytest.raises(AnsibleError, match=r"needs the Python package mitogen .*pip install mitogen.*ANSIBLE_STRATEGY=linear"):
         plugin.StrategyModule(None)
+
+
+def test_the_jinja_plugins_are_loaded_in_the_controller_before_the_forks(monkeypatch):
+    plugin = load_plugin(monkeypatch, with_mitogen=True)
+    loaded = []
+    monkeypatch.setattr(plugin.filter_loader, "get", lambda name: loaded.append(("filter", name)))
+    monkeypatch.setattr(plugin.test_loader, "get", lambda name: loaded.append(("test", name)))
+    plugin.load_jinja_plugins()
+    own = sorted(name[:-3] for name in os.listdir(plugin.OWN_FILTERS) if name.endswith(".py") and name != "__init__.py")
+    assert "stack_scoped" in own
+    assert loaded == ([("filter", "ansible.builtin.ternary"), ("test", "ansible.builtin.truthy")]
+                      + [("filter", "immersionday.ha_web." + name) for name in own])
+
+
+def test_every_file_of_our_filters_holds_the_filter_of_its_name(monkeypatch):
+    plugin = load_plugin(monkeypatch, with_mitogen=True)
+    for name in os.listdir(plugin.OWN_FILTERS):
+        if name.endswith(".py") and name != "__init__.py":
+            module = importlib.import_module("ansible_collections.immersionday.ha_web.plugins.filter." + name[:-3])
+            assert set(module.FilterModule().filters()) == {name[:-3]}, name
