@@ -199,7 +199,7 @@ def machine_speed():
     compare, and a run whose start and end differ was not steady either.
     """
     best = None
-    for _ in range(3):
+    for _attempt in range(3):
         start = time.perf_counter()
         total = 0
         for number in range(1000000):

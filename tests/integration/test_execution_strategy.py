@@ -48,7 +48,7 @@ def cpu_list(line):
     """{0, 1} from 'Cpus_allowed_list:\t0-1'."""
     cpus = set()
     for part in line.split(":", 1)[1].strip().split(","):
-        first, _, last = part.partition("-")
+        first, _dash, last = part.partition("-")
         cpus.update(range(int(first), int(last or first) + 1))
     return cpus
 
