@@ -69,9 +69,10 @@ def _cached_client(service, region, endpoint_url, profile, params, config, extra
     client saves its construction (a session and a client class of several hundred methods,
     ~40 ms) and reuses its open HTTP connections. The key holds everything a client is built
     from, including the AWS_* environment (credentials, profile, endpoint, retry mode), which
-    a task's `environment:` may change between two module runs.
+    a task's `environment:` may change between two module runs, and the process id: a forked
+    child (mitogen's task isolation, async) must not share its parent's open connections.
     """
-    key = (service, region, endpoint_url, profile, repr(sorted(params.items())), repr(extra),
+    key = (os.getpid(), service, region, endpoint_url, profile, repr(sorted(params.items())), repr(extra),
            tuple(sorted((name, value) for name, value in os.environ.items() if name.startswith("AWS_"))))
     if key not in _CLIENTS:
         _CLIENTS[key] = _session(profile).client(service, config=config, region_name=region, endpoint_url=endpoint_url, **params)

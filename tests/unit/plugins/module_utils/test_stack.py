@@ -153,3 +153,9 @@ def test_a_changed_aws_environment_gets_a_new_client(no_cached_clients, monkeypa
     second = raw_client(stack.aws_client(FakeModule(), "ec2"))
     assert second is not first
     assert second.meta.config.retries["total_max_attempts"] == 3
+
+
+def test_a_forked_process_builds_its_own_clients(no_cached_clients, monkeypatch):
+    first = raw_client(stack.aws_client(FakeModule(), "ec2"))
+    monkeypatch.setattr(stack.os, "getpid", lambda: -1)
+    assert raw_client(stack.aws_client(FakeModule(), "ec2")) is not first
