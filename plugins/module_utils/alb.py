@@ -72,20 +72,25 @@ def _elb_name_problem(name):
     return None
 
 
-def validate(params):
+def validate(params, check_mode=False):
     """Check the options before any call that changes something. Returns nothing; raises AlbError
-    with one message naming every faulty option and its rule."""
+    with one message naming every faulty option and its rule.
+
+    In check mode the network may itself be only planned (a fresh stack): its VPC and subnet ids
+    are then null, and the plan is to create everything in them."""
     problems = []
     for option in ("load_balancer_name", "target_group_name"):
         problem = _elb_name_problem(params.get(option) or "")
         if problem:
             problems.append("%s %r %s" % (option, params.get(option), problem))
     if params.get("state", "present") == "present":
-        if not params.get("vpc_id"):
+        planned_network = check_mode and not params.get("vpc_id")
+        if not params.get("vpc_id") and not planned_network:
             problems.append("vpc_id is required with state=present")
         subnets = params.get("subnet_ids") or []
-        if len(set(subnets)) < 2:
-            problems.append("subnet_ids needs at least 2 distinct subnets in different availability zones (got %d)" % len(set(subnets)))
+        distinct = len(subnets) if planned_network else len(set(subnets))
+        if distinct < 2:
+            problems.append("subnet_ids needs at least 2 distinct subnets in different availability zones (got %d)" % distinct)
         sg_name = params.get("security_group_name") or ""
         if not sg_name or len(sg_name) > 255 or sg_name.lower().startswith("sg-"):
             problems.append("security_group_name %r must be 1 to 255 characters and not start with 'sg-'" % sg_name)
@@ -589,7 +594,7 @@ def alb_fact(balancer, tg_arn, listeners, sg_id, https):
 
 def present(ec2, elbv2, params, check_mode, sleep=_sleep):
     """Reconcile the whole alb; returns (changed, changes, alb fact)."""
-    validate(params)
+    validate(params, check_mode)
     plan = Plan(check_mode)
     found = find_elb_resources(elbv2, params["stack_name"], params["target_group_name"], params["load_balancer_name"])
     for kind, option, name_key in (("tg", "target_group_name", "TargetGroupName"), ("lb", "load_balancer_name", "LoadBalancerName")):

@@ -69,8 +69,11 @@ def is_unsupported(exc):
 
 # ---------------------------------------------------------------- validation
 
-def validate(params):
-    """Messages for every invalid option (empty when all is well). Runs before any AWS call."""
+def validate(params, check_mode=False):
+    """Messages for every invalid option (empty when all is well). Runs before any AWS call.
+
+    In check mode the network may itself be only planned (a fresh stack): its subnet ids are
+    then null, and count as the subnets the plan would create."""
     errors = []
     p = params
     if p["state"] == "absent":
@@ -93,7 +96,7 @@ def validate(params):
         errors.append("refresh_min_healthy_percentage must be between 0 and 100 (got %s)" % p["refresh_min_healthy_percentage"])
     _check_non_negative(p, ["estimated_instance_warmup", "health_check_grace_period", "refresh_instance_warmup", "wait_timeout"], errors)
     _check_interval(p, errors)
-    if not [s for s in (p["subnet_ids"] or []) if s]:
+    if not [s for s in (p["subnet_ids"] or []) if s or check_mode]:
         errors.append("subnet_ids must list at least one subnet")
     if p["image_id"] and not AMI_RE.match(p["image_id"]):
         errors.append("image_id must look like ami-<8 to 17 hex digits> (got %r)" % p["image_id"])
@@ -533,7 +536,10 @@ class Reconciler(object):
         instance_tags = stack_tags(p["stack_name"], p["instance_name"], p["tags"])
         sg_ref = sg_id or "(new security group)"
         if lt is None:
-            root, size = image_root_device(self.ec2, p["image_id"])
+            if p["image_id"] or not self.check_mode:
+                root, size = image_root_device(self.ec2, p["image_id"])
+            else:  # check mode on a fresh stack: the image is only planned, its root device unknown
+                root, size = "/dev/xvda", None
             data = launch_template_data(p["image_id"], p["instance_type"], sg_ref, root, p["root_volume_size"] or size, p, instance_tags)
             self.before["launch_template"] = None
             self.after["launch_template"] = {"name": p["launch_template_name"], "version": 1, "data": normalize_template_data(data)}

@@ -258,7 +258,7 @@ def main():
     module = AnsibleAWSModule(argument_spec=argument_spec(), supports_check_mode=True)
     params = module.params
     try:
-        alb.validate(params)
+        alb.validate(params, module.check_mode)
     except alb.AlbError as e:
         module.fail_json(msg=str(e))
     ec2 = aws_client(module, "ec2")

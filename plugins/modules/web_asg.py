@@ -319,7 +319,7 @@ def main():
         required_if=[("state", "present", ["vpc_id", "subnet_ids", "image_id", "load_balancer_security_group_id", "target_group_arn"])],
         supports_check_mode=True,
     )
-    errors = web.validate(module.params)
+    errors = web.validate(module.params, module.check_mode)
     if errors:
         module.fail_json(msg="; ".join(errors), errors=errors)
 

@@ -15,6 +15,25 @@ def lab(cloud):
     return {"cloud": cloud}
 
 
+def test_check_mode_on_a_fresh_stack_plans_every_part_and_creates_nothing(lab):
+    # Its network is only planned (null ids): the load balancer, image and group plan on top of it.
+    run = playbook(lab["cloud"], "site.yml", "--check", "--diff", "-e", "stack_name=plan-only")
+    assert run.rc == 0, run.output[-4000:]
+    for planned in ("create VPC plan-only-VPC-Lab", "create load balancer plan-only-Web-ALB",
+                    "name: plan-only-Web Server v1", "name: plan-only-Web-ASG"):
+        assert planned in run.output, planned
+    assert run.changed() == 5, run.output[-4000:]  # the four roles and the outputs file
+    ec2, elbv2, autoscaling = (boto3.client(service, region_name=REGION, endpoint_url=lab["cloud"].url,
+                                            aws_access_key_id="testing", aws_secret_access_key="testing")
+                               for service in ("ec2", "elbv2", "autoscaling"))
+    tagged = [{"Name": "tag:ha_web:stack", "Values": ["plan-only"]}]
+    assert ec2.describe_vpcs(Filters=tagged)["Vpcs"] == []
+    assert ec2.describe_addresses(Filters=tagged)["Addresses"] == []
+    assert not [lb for lb in elbv2.describe_load_balancers()["LoadBalancers"] if lb["LoadBalancerName"].startswith("plan-only")]
+    assert not [g for g in autoscaling.describe_auto_scaling_groups()["AutoScalingGroups"]
+                if g["AutoScalingGroupName"].startswith("plan-only")]
+
+
 def test_fresh_deploy_builds_the_lab(lab):
     run = playbook(lab["cloud"], "site.yml")
     assert run.rc == 0, run.output[-4000:]

@@ -459,3 +459,12 @@ def test_absent_finds_renamed_resources_by_tags(aws):
     ec2_stub.add_response("describe_security_groups", {"SecurityGroups": []}, {"Filters": ANY})
     plan = alb.absent(ec2, elbv2, params(state="absent"), check_mode=False)
     assert plan.changes == ["delete target group old-TG"]
+
+
+def test_check_mode_on_a_fresh_stack_accepts_the_network_that_is_only_planned():
+    planned = dict(vpc_id=None, subnet_ids=[None, None])
+    alb.validate(params(**planned), check_mode=True)
+    with pytest.raises(alb.AlbError, match="vpc_id is required with state=present; subnet_ids needs at least 2"):
+        alb.validate(params(**planned))
+    with pytest.raises(alb.AlbError, match=r"subnet_ids needs at least 2 distinct subnets .* \(got 1\)"):
+        alb.validate(params(vpc_id=None, subnet_ids=[None]), check_mode=True)

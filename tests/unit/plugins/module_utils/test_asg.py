@@ -550,3 +550,10 @@ def test_ingress_changes():
     authorize, revoke = asg.ingress_changes(current, INGRESS)
     assert authorize == INGRESS
     assert revoke == current
+
+
+def test_check_mode_on_a_fresh_stack_counts_the_planned_subnets():
+    planned = dict(vpc_id=None, subnet_ids=[None, None], image_id=None)
+    assert asg.validate(params(**planned), check_mode=True) == []
+    assert asg.validate(params(**planned)) == ["subnet_ids must list at least one subnet"]
+    assert asg.validate(params(subnet_ids=[]), check_mode=True) == ["subnet_ids must list at least one subnet"]
