@@ -85,7 +85,7 @@ def validate(params, check_mode=False):
             problems.append("%s %r %s" % (option, params.get(option), problem))
     if params.get("state", "present") == "present":
         planned_network = check_mode and not params.get("vpc_id")
-        if not params.get("vpc_id") and not planned_network:
+        if not params.get("vpc_id") and not check_mode:
             problems.append("vpc_id is required with state=present")
         subnets = params.get("subnet_ids") or []
         distinct = len(subnets) if planned_network else len(set(subnets))
