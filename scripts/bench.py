@@ -192,6 +192,12 @@ HEADER = "%-16s %3s %-8s %7s %7s %8s %8s %8s %8s %3s" % (
     "variant", "rep", "phase", "wall_s", "cpu_s", "modules", "api", "api_mut", "changed", "rc")
 
 
+def stacks_comparison(one, many):
+    """N stacks against one: the fresh deploys' median wall times and their ratio."""
+    one_s, many_s = one["fresh"]["wall_s"], many["fresh"]["wall_s"]
+    return {"fresh_one_s": one_s, "fresh_n_s": many_s, "ratio": round(many_s / one_s, 3)}
+
+
 def machine_speed():
     """Seconds of a fixed pure-Python workload, best of 3: how fast the machine is right now.
 
@@ -340,15 +346,12 @@ def main(argv=None):
                                       "ok": comparisons["slow"]["ratio"] <= TARGETS["slow_added_ratio"]}
     for variant in variants:
         if variant["slow"] and variant["stacks"] > 1:
-            one = by_variant["slow=%g" % args.slow]["fresh"]["wall_s"]
-            many = by_variant[variant["name"]]["fresh"]["wall_s"]
-            comparisons[variant["name"]] = {"fresh_one_s": one, "fresh_n_s": many, "ratio": round(many / one, 3)}
+            comparisons[variant["name"]] = stacks_comparison(by_variant["slow=%g" % args.slow], by_variant[variant["name"]])
     for count in stack_counts:
         if count > 1 and base.get("fresh"):
-            many = by_variant["stacks=%d" % count]["fresh"]["wall_s"]
-            ratio = round(many / base["fresh"]["wall_s"], 3)
-            comparisons["stacks=%d" % count] = {"fresh_one_s": base["fresh"]["wall_s"], "fresh_n_s": many, "ratio": ratio}
-            checks["stacks%d_ratio" % count] = {"value": ratio, "limit": TARGETS["stacks_ratio"], "ok": ratio <= TARGETS["stacks_ratio"]}
+            comparisons["stacks=%d" % count] = comparison = stacks_comparison(base, by_variant["stacks=%d" % count])
+            checks["stacks%d_ratio" % count] = {"value": comparison["ratio"], "limit": TARGETS["stacks_ratio"],
+                                                "ok": comparison["ratio"] <= TARGETS["stacks_ratio"]}
 
     print("\nmedians (%d repetition%s)" % (args.repeat, "" if args.repeat == 1 else "s"))
     print("%-16s %-8s %7s %7s %8s %8s %8s %8s" % ("variant", "phase", "wall_s", "cpu_s", "modules", "api", "api_mut", "changed"))
