@@ -169,3 +169,13 @@ def test_loading_the_plugin_again_wraps_mitogens_functions_once(monkeypatch):
     load_plugin(monkeypatch, with_mitogen=True)
     load_plugin(monkeypatch, with_mitogen=True)
     assert ansible_mitogen.services.ContextService._connect.__wrapped__ is original
+
+
+def test_at_exit_the_heap_is_frozen_once(monkeypatch):
+    plugin = load_plugin(monkeypatch, with_mitogen=True)
+    registered = []
+    monkeypatch.setattr(plugin.atexit, "register", registered.append)
+    monkeypatch.setattr(plugin, "_EXIT_HOOK", [])
+    plugin.freeze_heap_at_exit()
+    plugin.freeze_heap_at_exit()  # a playbook of several plays runs the strategy once per play
+    assert registered == [plugin.gc.freeze]
