@@ -12,7 +12,7 @@ short_description: mitogen's linear strategy, unpinned, with one warm module pro
 version_added: 0.1.0
 description:
   - The linear strategy of L(mitogen for Ansible,https://mitogen.networkgenomics.com/ansible_detailed.html)
-    (C(pip install mitogen)), with four changes.
+    (C(pip install mitogen)), changed as follows.
   - No CPU pinning. mitogen pins its processes to CPUs. On a 2-CPU machine it keeps one CPU for its
     connection multiplexer and pins the Ansible controller, every worker and every module
     interpreter to the other, so that stacks deployed side by side take turns on one CPU while the
@@ -32,7 +32,7 @@ description:
     process, and the linear strategy forks one worker per task and host, so every worker loaded
     them again (0.3-0.4 s of a no-op rerun of the lab); now the workers inherit them.
   - At exit the controller's objects are frozen (C(gc.freeze)), so that the interpreter's final
-    garbage collection skips them: walking the heap of a controller that loaded a playbook took
+    garbage collection skips them; walking the heap of a controller that loaded a playbook took
     0.3-0.4 s after the last line of output.
   - Needs the Python package C(mitogen) on the controller; the plain C(ansible.builtin.linear)
     strategy needs nothing.
