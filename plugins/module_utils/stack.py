@@ -59,6 +59,21 @@ def _session(profile):
     return boto3.session.Session(profile_name=profile, botocore_session=core)
 
 
+# The services that a deploy's modules call on every run (SSM only when an image is baked).
+SERVICES = ("ec2", "elbv2", "autoscaling")
+
+
+def load_service_models(services=SERVICES):
+    """Parse the service models into the shared loader before any module needs them.
+
+    The strategy plugin calls this in mitogen's multiplexer, whose forks run the modules, while
+    the controller runs a play's first tasks. A throwaway client reads whatever botocore reads
+    for one (the service model, endpoint rules, partitions); it makes no AWS call.
+    """
+    for service in services:
+        _session(None).client(service, region_name="us-east-1", aws_access_key_id="load-models", aws_secret_access_key="load-models")
+
+
 _CLIENTS = {}
 
 

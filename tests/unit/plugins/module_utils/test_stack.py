@@ -159,3 +159,16 @@ def test_a_forked_process_builds_its_own_clients(no_cached_clients, monkeypatch)
     first = raw_client(stack.aws_client(FakeModule(), "ec2"))
     monkeypatch.setattr(stack.os, "getpid", lambda: -1)
     assert raw_client(stack.aws_client(FakeModule(), "ec2")) is not first
+
+
+def test_after_the_service_models_are_loaded_a_client_reads_no_file(monkeypatch):
+    monkeypatch.setattr(stack, "_LOADER", [])
+    stack.load_service_models(("autoscaling",))
+    reads = []
+    file_loader = stack._shared_loader().file_loader
+    original = file_loader.load_file
+    monkeypatch.setattr(file_loader, "load_file", lambda path: reads.append(path) or original(path))
+    stack._session(None).client("autoscaling", region_name="ap-northeast-2", aws_access_key_id="a", aws_secret_access_key="b")
+    assert reads == []
+    stack._session(None).client("ssm", region_name="ap-northeast-2", aws_access_key_id="a", aws_secret_access_key="b")
+    assert any("ssm" in path for path in reads)  # the spy sees reads: a service not loaded is read from disk
