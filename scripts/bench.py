@@ -40,7 +40,7 @@ from tests.proxy.awsproxy import AwsProxy, CRITICAL_PATH, SLOW_DURATIONS, critic
 
 REGION = "ap-northeast-2"
 PHASES = (("fresh", "site.yml"), ("noop", "site.yml"), ("teardown", "teardown.yml"))
-FIGURES = ("wall_s", "cpu_s", "module_runs", "api_calls", "api_mutating", "changed")
+FIGURES = ("wall_s", "cpu_s", "cloud_cpu_s", "module_runs", "api_calls", "api_mutating", "changed")
 # The roles' poll intervals (roles/*/defaults/main.yml), scaled with the slow cloud.
 DEFAULT_POLL_INTERVALS = {"web_ami_poll_interval": 10, "alb_poll_interval": 5, "asg_poll_interval": 5}
 # Targets of issue 6 (instant cloud, one stack), and of its slow-cloud and N-stack comparisons.
@@ -61,6 +61,8 @@ def venv_bin(name):
 class Moto:
     """A fresh moto server of our own on a free loopback port."""
 
+    running = None  # the one the runs use
+
     def __init__(self, log_path):
         self.port = free_port()
         self.url = "http://127.0.0.1:%d" % self.port
@@ -73,6 +75,7 @@ class Moto:
                 raise RuntimeError("moto server exited; see %s" % log_path)
             try:
                 urllib.request.urlopen(self.url + "/moto-api/data.json", timeout=1).read(1)
+                Moto.running = self
                 return
             except OSError:
                 time.sleep(0.1)
@@ -109,6 +112,23 @@ def stacks_inventory(directory, count, base):
     return directory
 
 
+def process_cpu_s(pid):
+    """User + system CPU seconds of a process so far (Linux /proc), None elsewhere."""
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cloud_cpu_s():
+    """CPU the embedded cloud has used: moto's process and this one (the proxy's threads)."""
+    moto = process_cpu_s(Moto.running.proc.pid) if Moto.running else None
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return None if moto is None else moto + own.ru_utime + own.ru_stime
+
+
 def run_playbook(playbook, inventory, env, log_path, extra_vars=None):
     counts_path = log_path + ".counts.json"
     env = dict(env, HA_WEB_BENCH_OUT=counts_path)
@@ -118,12 +138,15 @@ def run_playbook(playbook, inventory, env, log_path, extra_vars=None):
     if extra_vars:
         cmd += ["-e", json.dumps(extra_vars)]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cloud_before = cloud_cpu_s()
     started = time.monotonic()
     with open(log_path, "w") as log:
         rc = subprocess.call(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     wall = time.monotonic() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    cloud_after = cloud_cpu_s()
+    cloud = None if cloud_before is None or cloud_after is None else round(cloud_after - cloud_before, 2)
     counts = {}
     if os.path.exists(counts_path):
         with open(counts_path) as handle:
@@ -136,6 +159,7 @@ def run_playbook(playbook, inventory, env, log_path, extra_vars=None):
         "rc": rc,
         "wall_s": round(wall, 2),
         "cpu_s": round(cpu, 2),
+        "cloud_cpu_s": cloud,
         "module_runs": counts.get("module_runs"),
         "changed": counts.get("changed", recap_changed),
         "failed": counts.get("failed"),
@@ -183,13 +207,13 @@ def medians_of(runs):
 
 
 def print_row(row):
-    print("%-16s %3s %-8s %7.2f %7.2f %8s %8s %8s %8s %3s" % (
-        row["variant"], row["repeat"], row["phase"], row["wall_s"], row["cpu_s"], row["module_runs"],
+    print("%-16s %3s %-8s %7.2f %7.2f %9s %8s %8s %8s %8s %3s" % (
+        row["variant"], row["repeat"], row["phase"], row["wall_s"], row["cpu_s"], row["cloud_cpu_s"], row["module_runs"],
         row["api_calls"], row["api_mutating"], row["changed"], row["rc"]), flush=True)
 
 
-HEADER = "%-16s %3s %-8s %7s %7s %8s %8s %8s %8s %3s" % (
-    "variant", "rep", "phase", "wall_s", "cpu_s", "modules", "api", "api_mut", "changed", "rc")
+HEADER = "%-16s %3s %-8s %7s %7s %9s %8s %8s %8s %8s %3s" % (
+    "variant", "rep", "phase", "wall_s", "cpu_s", "cloud_cpu", "modules", "api", "api_mut", "changed", "rc")
 
 
 def stacks_comparison(one, many):
@@ -354,11 +378,13 @@ def main(argv=None):
                                                 "ok": comparison["ratio"] <= TARGETS["stacks_ratio"]}
 
     print("\nmedians (%d repetition%s)" % (args.repeat, "" if args.repeat == 1 else "s"))
-    print("%-16s %-8s %7s %7s %8s %8s %8s %8s" % ("variant", "phase", "wall_s", "cpu_s", "modules", "api", "api_mut", "changed"))
+    print("%-16s %-8s %7s %7s %9s %8s %8s %8s %8s" % (
+        "variant", "phase", "wall_s", "cpu_s", "cloud_cpu", "modules", "api", "api_mut", "changed"))
     for name, phases in by_variant.items():
         for phase, m in phases.items():
-            row = (name, phase, m["wall_s"], m["cpu_s"], m["module_runs"], m["api_calls"], m["api_mutating"], m["changed"])
-            print("%-16s %-8s %7s %7s %8s %8s %8s %8s" % row)
+            row = (name, phase, m["wall_s"], m["cpu_s"], m["cloud_cpu_s"], m["module_runs"], m["api_calls"], m["api_mutating"],
+                   m["changed"])
+            print("%-16s %-8s %7s %7s %9s %8s %8s %8s %8s" % row)
     for name, comp in comparisons.items():
         print("%s: %s" % (name, json.dumps(comp)))
     print("machine speed (fixed workload): %.3f s at the start, %.3f s at the end" % (calibration["start"], calibration["end"]))

@@ -18,12 +18,13 @@ def test_one_repetition_reports_every_figure(tmp_path):
     assert {"runs", "medians", "environment"} <= set(figures)
     for phase in ("fresh", "noop", "teardown"):
         median = figures["medians"][phase]
-        for key in ("wall_s", "cpu_s", "module_runs", "api_calls", "api_mutating", "changed"):
+        for key in ("wall_s", "cpu_s", "cloud_cpu_s", "module_runs", "api_calls", "api_mutating", "changed"):
             assert key in median, (phase, key)
     assert figures["medians"]["noop"]["changed"] == 0
     assert figures["medians"]["fresh"]["changed"] > 0
     assert figures["medians"]["fresh"]["api_calls"] > 0 and figures["medians"]["noop"]["api_calls"] > 0
     assert figures["medians"]["noop"]["api_mutating"] == 0
+    assert figures["medians"]["fresh"]["cloud_cpu_s"] > 0  # moto's and the proxy's CPU were read
     assert figures["medians"]["teardown"]["changed"] > 0
     # Runs compare only when the machine ran at the same speed: the calibration says whether it did.
     assert all(figures["environment"]["calibration_s"][when] > 0 for when in ("start", "end"))
