@@ -150,6 +150,7 @@ def become_module_process():
 def _no_controller_module(_module_name):
     return None
 
+
 _EXIT_HOOK = []
 
 
