@@ -61,8 +61,6 @@ def venv_bin(name):
 class Moto:
     """A fresh moto server of our own on a free loopback port."""
 
-    running = None  # the one the runs use
-
     def __init__(self, log_path):
         self.port = free_port()
         self.url = "http://127.0.0.1:%d" % self.port
@@ -75,7 +73,6 @@ class Moto:
                 raise RuntimeError("moto server exited; see %s" % log_path)
             try:
                 urllib.request.urlopen(self.url + "/moto-api/data.json", timeout=1).read(1)
-                Moto.running = self
                 return
             except OSError:
                 time.sleep(0.1)
@@ -122,14 +119,14 @@ def process_cpu_s(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def cloud_cpu_s():
+def cloud_cpu_s(moto_pid):
     """CPU the embedded cloud has used: moto's process and this one (the proxy's threads)."""
-    moto = process_cpu_s(Moto.running.proc.pid) if Moto.running else None
+    moto = process_cpu_s(moto_pid)
     own = resource.getrusage(resource.RUSAGE_SELF)
     return None if moto is None else moto + own.ru_utime + own.ru_stime
 
 
-def run_playbook(playbook, inventory, env, log_path, extra_vars=None):
+def run_playbook(playbook, inventory, env, log_path, moto_pid, extra_vars=None):
     counts_path = log_path + ".counts.json"
     env = dict(env, HA_WEB_BENCH_OUT=counts_path)
     if os.path.exists(counts_path):
@@ -138,14 +135,14 @@ def run_playbook(playbook, inventory, env, log_path, extra_vars=None):
     if extra_vars:
         cmd += ["-e", json.dumps(extra_vars)]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cloud_before = cloud_cpu_s()
+    cloud_before = cloud_cpu_s(moto_pid)
     started = time.monotonic()
     with open(log_path, "w") as log:
         rc = subprocess.call(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     wall = time.monotonic() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    cloud_after = cloud_cpu_s()
+    cloud_after = cloud_cpu_s(moto_pid)
     cloud = None if cloud_before is None or cloud_after is None else round(cloud_after - cloud_before, 2)
     counts = {}
     if os.path.exists(counts_path):
@@ -329,7 +326,7 @@ def main(argv=None):
                         row = {"variant": variant["name"], "stacks": variant["stacks"], "slow": variant["slow"],
                                "repeat": rep, "phase": phase}
                         row.update(run_playbook(os.path.join(args.playbook_dir, playbook), variant["inventory"], env, log_path,
-                                                variant.get("extra_vars")))
+                                                moto.proc.pid, variant.get("extra_vars")))
                         calls = summarize(proxy.record[mark:])
                         row.update({"api_calls": calls["total"], "api_mutating": calls["mutating"],
                                     "api_errors": calls["errors"], "api_by_action": calls["by_action"]})

@@ -44,6 +44,7 @@ author:
 """
 
 import atexit
+import functools
 import gc
 import importlib
 import logging
@@ -162,7 +163,7 @@ def freeze_heap_at_exit():
 
 
 def _original(function):
-    return getattr(function, "__wrapped__", function)  # importing this plugin again wraps mitogen's own
+    return getattr(function, "__wrapped__", function)  # importing this plugin again must wrap mitogen's own
 
 
 def _patch_mitogen():
@@ -170,8 +171,10 @@ def _patch_mitogen():
     ansible_mitogen.affinity.policy = ansible_mitogen.affinity.Policy()
     ansible_mitogen.connection.CONNECTION_METHOD["local"] = connect_local
 
+    # functools.wraps keeps mitogen's own in __wrapped__, which _original finds when this plugin is imported again.
     setup_pool = _original(ansible_mitogen.process.setup_pool)  # runs in the multiplexer when it starts
 
+    @functools.wraps(setup_pool)
     def setup_pool_and_warm_up(pool):
         setup_pool(pool)
         WARM_UP.start()
@@ -179,30 +182,28 @@ def _patch_mitogen():
     service = ansible_mitogen.services.ContextService
     connect, send_module_forwards = _original(service._connect), _original(service._send_module_forwards)
 
+    @functools.wraps(connect)
     def connect_after_warm_up(self, key, spec, via=None):
         WARM_UP.wait()
         return connect(self, key, spec, via=via)
 
+    @functools.wraps(send_module_forwards)
     def send_module_forwards_to_new_interpreters(self, context):
         stream = self.router.stream_by_id(context.context_id)
         if not isinstance(getattr(stream, "conn", None), mitogen.fork.Connection):  # a fork has them
             send_module_forwards(self, context)
 
-    setup_pool_and_warm_up.__wrapped__ = setup_pool
-    connect_after_warm_up.__wrapped__ = connect
-    send_module_forwards_to_new_interpreters.__wrapped__ = send_module_forwards
-    ansible_mitogen.process.setup_pool = setup_pool_and_warm_up
-    service._connect = connect_after_warm_up
-    service._send_module_forwards = send_module_forwards_to_new_interpreters
-
     # Runs only in the child of a fork the multiplexer makes (mitogen.fork.on_fork also runs in workers).
     child_main = _original(mitogen.fork.Connection._child_main)
 
+    @functools.wraps(child_main)
     def child_main_as_module_process(self, childfp):
         become_module_process()
         return child_main(self, childfp)
 
-    child_main_as_module_process.__wrapped__ = child_main
+    ansible_mitogen.process.setup_pool = setup_pool_and_warm_up
+    service._connect = connect_after_warm_up
+    service._send_module_forwards = send_module_forwards_to_new_interpreters
     mitogen.fork.Connection._child_main = child_main_as_module_process
 
 
