@@ -152,14 +152,10 @@ def _no_controller_module(_module_name):
     return None
 
 
-_EXIT_HOOK = []
-
-
 def freeze_heap_at_exit():
     """Once per process: the interpreter's final collection would walk every object the run made."""
-    if not _EXIT_HOOK:
-        _EXIT_HOOK.append(gc.freeze)
-        atexit.register(gc.freeze)
+    atexit.unregister(gc.freeze)  # the strategy runs once per play
+    atexit.register(gc.freeze)
 
 
 def _original(function):

@@ -172,14 +172,26 @@ def test_loading_the_plugin_again_wraps_mitogens_functions_once(monkeypatch):
     assert ansible_mitogen.services.ContextService._connect.__wrapped__ is original
 
 
+class ExitHooks:
+    """atexit's register and unregister, on a list."""
+
+    def __init__(self):
+        self.registered = []
+
+    def register(self, function):
+        self.registered.append(function)
+
+    def unregister(self, function):
+        self.registered = [hook for hook in self.registered if hook is not function]
+
+
 def test_at_exit_the_heap_is_frozen_once(monkeypatch):
     plugin = load_plugin(monkeypatch, with_mitogen=True)
-    registered = []
-    monkeypatch.setattr(plugin.atexit, "register", registered.append)
-    monkeypatch.setattr(plugin, "_EXIT_HOOK", [])
+    exit_hooks = ExitHooks()
+    monkeypatch.setattr(plugin, "atexit", exit_hooks)
     plugin.freeze_heap_at_exit()
     plugin.freeze_heap_at_exit()  # a playbook of several plays runs the strategy once per play
-    assert registered == [plugin.gc.freeze]
+    assert exit_hooks.registered == [plugin.gc.freeze]
 
 
 def test_a_fork_drops_the_hooks_that_make_module_utils_report_to_the_controller(monkeypatch):
