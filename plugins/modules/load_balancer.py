@@ -257,10 +257,6 @@ def argument_spec():
 def main():
     module = AnsibleAWSModule(argument_spec=argument_spec(), supports_check_mode=True)
     params = module.params
-    try:
-        alb.validate(params, module.check_mode)
-    except alb.AlbError as e:
-        module.fail_json(msg=str(e))
     ec2 = aws_client(module, "ec2")
     elbv2 = aws_client(module, "elbv2")
     https = bool(params.get("certificate_arn"))
