@@ -9,7 +9,8 @@ playbooks reach it through AWS_ENDPOINT_URL. Per repetition and variant it runs
 `ansible-playbook -i <inventory> playbooks/site.yml` twice (fresh, no-op) and
 `playbooks/teardown.yml`, measuring wall time, CPU time of ansible (children's user+sys),
 module executions and changed= (callback tests/bench/callback/bench_counter.py), and AWS API
-calls (total, mutating) from the proxy's record. Prints a table per run and the medians, and
+calls (total, mutating) from the proxy's record. Compiled templates are cached in a directory of
+the bench's own (HA_WEB_TEMPLATE_CACHE, unless set): the first fresh deploy starts cold. Prints a table per run and the medians, and
 writes {runs, medians, variants, comparisons, environment} as JSON.
 
 Variants: the instant cloud with one stack (always: `medians` are its figures); `--stacks 1,4`
@@ -166,8 +167,9 @@ def run_playbook(playbook, inventory, env, log_path, moto_pid, extra_vars=None):
     }
 
 
-def base_env(proxy_url, strategy):
+def base_env(proxy_url, strategy, template_cache):
     env = dict(os.environ)
+    env.setdefault("HA_WEB_TEMPLATE_CACHE", template_cache)
     env.update({
         "AWS_ENDPOINT_URL": proxy_url,
         "AWS_ACCESS_KEY_ID": "testing",
@@ -317,7 +319,7 @@ def main(argv=None):
             for variant in variants:
                 proxy = AwsProxy(moto.url, slow=variant["slow"]).start()
                 try:
-                    env = base_env(proxy.url, args.strategy)
+                    env = base_env(proxy.url, args.strategy, os.path.join(workdir, "templates"))
                     if variant["stacks"] > 8:
                         env["ANSIBLE_FORKS"] = str(variant["stacks"])
                     for phase, playbook in PHASES:
