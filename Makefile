@@ -72,7 +72,7 @@ test-reliability: setup
 molecule: setup
 	scripts/molecule.sh
 
-# Every figure of issue 6 in one run (~13 min): one stack, 4 stacks in parallel, the slow cloud (AWS waits / 20).
+# Every figure of the benchmark in one run (7-13 min): one stack, 4 stacks in parallel, the slow cloud (AWS waits / 20).
 # REPEAT=1 SLOW= STACKS=1 make bench: one stack on the instant cloud only (~30 s).
 bench: setup
 	$(BIN)/python scripts/bench.py --repeat $(or $(REPEAT),3) $(if $(SLOW),--slow $(SLOW)) --stacks $(STACKS) \

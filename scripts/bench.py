@@ -9,9 +9,10 @@ playbooks reach it through AWS_ENDPOINT_URL. Per repetition and variant it runs
 `ansible-playbook -i <inventory> playbooks/site.yml` twice (fresh, no-op) and
 `playbooks/teardown.yml`, measuring wall time, CPU time of ansible (children's user+sys),
 module executions and changed= (callback tests/bench/callback/bench_counter.py), and AWS API
-calls (total, mutating) from the proxy's record. Compiled templates are cached in a directory of
-the bench's own (HA_WEB_TEMPLATE_CACHE, unless set): the first fresh deploy starts cold. Prints a table per run and the medians, and
-writes {runs, medians, variants, comparisons, environment} as JSON.
+calls (total, mutating) from the proxy's record. Prints a table per run and the medians, and
+writes {runs, medians, variants, comparisons, environment} as JSON. Compiled templates are
+cached in a directory of the bench's own (HA_WEB_TEMPLATE_CACHE, unless set): the first fresh
+deploy starts cold.
 
 Variants: the instant cloud with one stack (always: `medians` are its figures); `--stacks 1,4`
 adds N stacks s1..sN deployed in parallel from one generated inventory; `--slow SCALE` adds

@@ -66,10 +66,9 @@ def test_a_template_is_compiled_once_then_loaded_from_its_file(cache_dir, compil
     assert len(compiles) == 1
 
 
-def test_a_conditional_is_an_expression_cached_apart_from_the_same_text_as_a_template(cache_dir, compiles):
+def test_a_conditional_is_compiled_once_then_loaded_from_its_file(cache_dir, compiles):
     templar = Templar(loader=None, variables={"size": 2})
     assert templar.evaluate_conditional(trust_as_template("size > 1")) is True
-    assert render("size > 1") == "size > 1"  # no delimiters: the text itself, not the expression's value
     new_process()
     assert Templar(loader=None, variables={"size": 0}).evaluate_conditional(trust_as_template("size > 1")) is False
     assert render("{{ size > 1 }}", size=3) is True
@@ -83,7 +82,7 @@ def test_settings_that_shape_the_code_are_part_of_the_key(cache_dir):
     assert template_cache.cache_key(environment, "template", "{{ y }}") != key
     overlay = environment.overlay(variable_start_string="[[", variable_end_string="]]")
     assert template_cache.cache_key(overlay, "template", "{{ x }}") != key
-    with _jinja_bits._TemplateCompileContext(escape_backslashes=not False):
+    with _jinja_bits._TemplateCompileContext(escape_backslashes=True):
         escaped = template_cache.cache_key(environment, "template", "{{ x }}")
     with _jinja_bits._TemplateCompileContext(escape_backslashes=False):
         assert template_cache.cache_key(environment, "template", "{{ x }}") != escaped
