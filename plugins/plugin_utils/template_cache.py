@@ -41,6 +41,9 @@ try:
 except ImportError:  # ansible-core before 2.19 templates differently: nothing to cache here
     _jinja_bits = None
 
+# The parts of ansible-core's (internal) templating that the cache key and the patch rely on.
+NEEDS = ("AnsibleEnvironment", "_TemplateCompileContext", "_TEMPLATE_OVERRIDE_FIELD_NAMES", "_TemplateConfig")
+
 ENVIRONMENT_VARIABLE = "HA_WEB_TEMPLATE_CACHE"
 
 
@@ -122,8 +125,8 @@ def _original(function):
 def install(directory=None):
     """Make ansible-core's Jinja environment compile through the cache; True when it does.
     Idempotent; call it in the controller before workers fork, so that they inherit it."""
-    if _jinja_bits is None:
-        return False
+    if _jinja_bits is None or not all(hasattr(_jinja_bits, name) for name in NEEDS):
+        return False  # another ansible-core: templates compile as it does by itself
     directory = directory or default_directory()
     directory = directory and private_directory(versioned(directory))
     if not directory:
@@ -142,14 +145,14 @@ def install(directory=None):
 
     @functools.wraps(from_string)
     def cached_from_string(self, source, globals=None, template_class=None):  # pylint: disable=redefined-builtin
-        if not isinstance(source, str) or self._debuggable_template_source:
+        if not isinstance(source, str) or getattr(self, "_debuggable_template_source", False):
             return from_string(self, source, globals, template_class)
         code = cache.get(cache_key(self, "template", source), lambda: compile_(self, source))
         return (template_class or self.template_class).from_code(self, code, self.make_globals(globals), None)
 
     @functools.wraps(compile_expression)
     def cached_compile_expression(self, source, undefined_to_none=True):
-        if self._debuggable_template_source:
+        if getattr(self, "_debuggable_template_source", False):
             return compile_expression(self, source, undefined_to_none)
 
         def compile_code():

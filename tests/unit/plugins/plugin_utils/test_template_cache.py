@@ -129,6 +129,14 @@ def test_no_cache_in_a_directory_others_can_write(monkeypatch, tmp_path):
     assert ENVIRONMENT.from_string is before
 
 
+def test_no_cache_when_ansible_core_templates_differently(monkeypatch, tmp_path):
+    monkeypatch.delattr(_jinja_bits, "_TemplateCompileContext")
+    monkeypatch.setattr(ENVIRONMENT, "from_string", ENVIRONMENT.from_string)
+    before = ENVIRONMENT.from_string
+    assert template_cache.install(str(tmp_path)) is False
+    assert ENVIRONMENT.from_string is before
+
+
 def test_the_directory_comes_from_the_environment():
     assert template_cache.default_directory({"HA_WEB_TEMPLATE_CACHE": "/srv/t"}) == "/srv/t"
     assert template_cache.default_directory({"HA_WEB_TEMPLATE_CACHE": ""}) is None
