@@ -6,7 +6,8 @@ Two things made mitogen's strategy run them one after the other:
 - mitogen pins its processes to CPUs; on 2 CPUs the controller, the workers and every module
   interpreter share one: immersionday.ha_web.mitogen_linear leaves scheduling to the kernel.
 And its module processes are forks of the controller (through mitogen's multiplexer), which has
-Ansible loaded, not new interpreters that mitogen sends every module as source.
+Ansible loaded, not new interpreters that mitogen sends every module as source; its workers
+load compiled templates from the template cache instead of compiling them again.
 The shell's parent is the process that ran the module, so two hosts report two pids when they
 do not share it; a lookup runs in the worker.
 """
@@ -76,10 +77,12 @@ def cpu_list(line):
     return cpus
 
 
-def run_play(two_stacks, strategy=None):
+def run_play(two_stacks, strategy=None, template_cache=None):
     """Per host: the module interpreter's pid and CPUs, and the worker's CPUs."""
     inventory, play, out = two_stacks
     env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_LIBRARY=str(out / "library"), ANSIBLE_DEPRECATION_WARNINGS="1")
+    if template_cache:
+        env["HA_WEB_TEMPLATE_CACHE"] = str(template_cache)
     env.pop("ANSIBLE_STRATEGY", None)
     if strategy:
         env["ANSIBLE_STRATEGY"] = strategy
@@ -114,6 +117,23 @@ def test_a_module_run_by_the_default_strategy_reports_its_warnings_and_deprecati
     for host in ("s1", "s2"):
         assert "[WARNING]: a warning of the module on %s" % host in output, output[-3000:]
         assert "[DEPRECATION WARNING]: a deprecation of the module on %s" % host in output, output[-3000:]
+
+
+def cached_code(directory):
+    """name -> when it was written, of each file of the template cache."""
+    return dict((name, os.stat(os.path.join(d, name)).st_mtime_ns) for d, _s, names in os.walk(str(directory)) for name in names)
+
+
+def test_the_default_strategy_compiles_each_template_once_into_its_cache(two_stacks):
+    cache = two_stacks[2] / "template-cache"
+    first = run_play(two_stacks, template_cache=cache)
+    written = cached_code(cache)
+    assert written  # the play's templates and conditionals, by two hosts' workers
+    again = run_play(two_stacks, template_cache=cache)
+    assert cached_code(cache) == written  # loaded, not compiled and written again
+    for host in ("s1", "s2"):
+        assert again[host]["worker_cpus"] == first[host]["worker_cpus"]
+        assert "a warning of the module on %s" % host in again["output"]
 
 
 def test_upstream_mitogen_pins_modules_to_fewer_cpus_which_is_why_we_wrap_it(two_stacks):
