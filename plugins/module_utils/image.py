@@ -25,6 +25,7 @@ from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import W
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import WaitTimeout
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import call_until_accepted
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import component_filters
+from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import paginate
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import poll
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import stack_filter
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import stack_tags
@@ -417,8 +418,21 @@ def remove_builders(ec2, stack_name, check_mode, timeout, interval, sleep=time.s
 
 
 def orphan_snapshots(ec2, stack_name, known):
-    snapshots = ec2.describe_snapshots(OwnerIds=["self"], Filters=component_filters(stack_name, IMAGE), aws_retry=True)["Snapshots"]
-    return [snapshot["SnapshotId"] for snapshot in snapshots if snapshot["SnapshotId"] not in known]
+    """Image snapshots of the stack other than `known` (left by an interrupted removal).
+
+    Found through their stack tag first: DescribeSnapshots of one's own snapshots filtered by tag
+    lists every snapshot of the account (moto's built-in images alone bring ~1,300, 0.6 s) before
+    it filters; the stack's few ids then narrow it. A filter, unlike SnapshotIds, does not fail on
+    an id deleted meanwhile."""
+    tagged = paginate(ec2, "describe_tags", Filters=[
+        {"Name": "resource-type", "Values": ["snapshot"]}, {"Name": "key", "Values": [STACK_TAG]}, {"Name": "value", "Values": [stack_name]},
+    ]).get("Tags", [])
+    candidates = sorted(set(tag["ResourceId"] for tag in tagged) - set(known))
+    if not candidates:
+        return []
+    filters = [{"Name": "snapshot-id", "Values": candidates}] + component_filters(stack_name, IMAGE)
+    snapshots = ec2.describe_snapshots(OwnerIds=["self"], Filters=filters, aws_retry=True)["Snapshots"]
+    return sorted(snapshot["SnapshotId"] for snapshot in snapshots)
 
 
 # --------------------------------------------------------------------------- the two states

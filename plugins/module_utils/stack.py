@@ -118,6 +118,17 @@ def aws_client(module, service):
     return RetryingBotoClientWrapper(client, retry_decorator())
 
 
+def paginate(client, operation, **kwargs):
+    """The full result of a paginated call, retried like the client's aws_retry=True calls
+    (a paginator does not take aws_retry: without this, a throttled page fails the listing)."""
+
+    @retry_decorator()
+    def full_result():
+        return client.get_paginator(operation).paginate(**kwargs).build_full_result()
+
+    return full_result()
+
+
 def stack_tags(stack_name, name=None, extra=None):
     """The tags of one stack resource, as an Ansible dict."""
     tags = dict(extra or {})

@@ -9,24 +9,13 @@ __metaclass__ = type
 
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import STACK_TAG
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import component_filters
-from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import retry_decorator
+from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import paginate
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import tags_of
 from ansible_collections.immersionday.ha_web.plugins.module_utils.names import COMPONENT_TAG
 
 SUBNETS = ("public-subnet-a", "public-subnet-c", "private-subnet-a", "private-subnet-c")
 LIVE_NAT_STATES = ["pending", "available"]
 LIVE_INSTANCE_STATES = ["pending", "running", "stopping", "stopped", "shutting-down"]
-
-
-def paginate(client, operation, **kwargs):
-    """The full result of a paginated call, retried like the client's aws_retry=True calls
-    (a paginator does not take aws_retry: without this, a throttled page fails the listing)."""
-
-    @retry_decorator()
-    def full_result():
-        return client.get_paginator(operation).paginate(**kwargs).build_full_result()
-
-    return full_result()
 
 
 def ec2_components(ec2, stack_name):

@@ -448,3 +448,25 @@ def test_root_volume_smaller_than_base_fails(cloud):
     with pytest.raises(WaitFailed) as e:
         run(cloud, root_volume_size=2)
     assert "root_volume_size 2 GiB is smaller than the base image's" in str(e.value)
+
+
+def test_absent_finds_the_stacks_orphan_snapshots_by_tag_and_leaves_others(cloud):
+    """A removal interrupted after DeregisterImage leaves the image's snapshot: the next removal finds it."""
+    raw = cloud["raw"]
+
+    def snapshot(stack, component):
+        volume = raw.create_volume(AvailabilityZone=REGION + "a", Size=8)["VolumeId"]
+        tags = [{"Key": "ha_web:stack", "Value": stack}, {"Key": "ha_web:component", "Value": component}]
+        return raw.create_snapshot(VolumeId=volume, TagSpecifications=[{"ResourceType": "snapshot", "Tags": tags}])["SnapshotId"]
+
+    orphan = snapshot("lab", "image")
+    other_stack, other_component = snapshot("lab2", "image"), snapshot("lab", "data")
+    timing = im.Timing(60, 5, sleep=FakeClock().sleep)
+    assert im.absent(cloud["ec2"], "lab", check_mode=True, timing=timing)["deleted_snapshot_ids"] == [orphan]
+    gone = im.absent(cloud["ec2"], "lab", timing=timing)
+    assert gone["changed"] is True and gone["deleted_snapshot_ids"] == [orphan]
+    left = [s["SnapshotId"] for s in raw.describe_snapshots(SnapshotIds=[other_stack, other_component])["Snapshots"]]
+    assert sorted(left) == sorted([other_stack, other_component])
+    assert im.absent(cloud["ec2"], "lab", timing=timing)["changed"] is False
+    raw.delete_snapshot(SnapshotId=other_stack)
+    raw.delete_snapshot(SnapshotId=other_component)

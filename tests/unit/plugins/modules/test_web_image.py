@@ -120,9 +120,17 @@ def test_track_latest_base_gives_a_new_fingerprint(stubs, capsys):
     assert result["base_image"] == {"image_id": "ami-newer", "source": "ssm"}
 
 
+SNAPSHOT_TAGS = {"Filters": [{"Name": "resource-type", "Values": ["snapshot"]}, {"Name": "key", "Values": ["ha_web:stack"]},
+                             {"Name": "value", "Values": ["lab"]}]}
+
+
+def snapshot_tag(snapshot_id):
+    return {"ResourceId": snapshot_id, "ResourceType": "snapshot", "Key": "ha_web:stack", "Value": "lab"}
+
+
 def test_absent_noop(stubs, capsys):
     stubs["ec2"].add_response("describe_images", {"Images": []}, IMAGE_FILTERS)
-    stubs["ec2"].add_response("describe_snapshots", {"Snapshots": []}, dict(OwnerIds=["self"], **builder_filters("image")))
+    stubs["ec2"].add_response("describe_tags", {"Tags": []}, SNAPSHOT_TAGS)
     stubs["ec2"].add_response("describe_instances", {"Reservations": []}, builder_filters("builder", live=True))
     stubs["ec2"].add_response("describe_security_groups", {"SecurityGroups": []}, builder_filters("builder-sg"))
     result = run(capsys, state="absent")
@@ -132,13 +140,16 @@ def test_absent_noop(stubs, capsys):
 
 def test_absent_check_mode_deletes_nothing(stubs, capsys):
     stubs["ec2"].add_response("describe_images", {"Images": [baked_image("x")]}, IMAGE_FILTERS)
-    stubs["ec2"].add_response("describe_snapshots", {"Snapshots": [{"SnapshotId": "snap-1"}]}, dict(OwnerIds=["self"], **builder_filters("image")))
+    # snap-1 belongs to the image; snap-0 is an orphan (its image was deregistered by an interrupted run).
+    stubs["ec2"].add_response("describe_tags", {"Tags": [snapshot_tag("snap-1"), snapshot_tag("snap-0")]}, SNAPSHOT_TAGS)
+    stubs["ec2"].add_response("describe_snapshots", {"Snapshots": [{"SnapshotId": "snap-0"}]},
+                              {"OwnerIds": ["self"], "Filters": [{"Name": "snapshot-id", "Values": ["snap-0"]}] + builder_filters("image")["Filters"]})
     stubs["ec2"].add_response("describe_instances", {"Reservations": []}, builder_filters("builder", live=True))
     stubs["ec2"].add_response("describe_security_groups", {"SecurityGroups": [{"GroupId": "sg-1"}]}, builder_filters("builder-sg"))
     result = run(capsys, state="absent", _ansible_check_mode=True)
     assert result["changed"] is True
     assert result["removed_image_ids"] == [AMI]
-    assert result["deleted_snapshot_ids"] == ["snap-1"]
+    assert result["deleted_snapshot_ids"] == ["snap-1", "snap-0"]
     assert result["builder"]["deleted_security_group_ids"] == ["sg-1"]
 
 
