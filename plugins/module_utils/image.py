@@ -427,7 +427,7 @@ def orphan_snapshots(ec2, stack_name, known):
     tagged = paginate(ec2, "describe_tags", Filters=[
         {"Name": "resource-type", "Values": ["snapshot"]}, {"Name": "key", "Values": [STACK_TAG]}, {"Name": "value", "Values": [stack_name]},
     ]).get("Tags", [])
-    candidates = sorted(set(tag["ResourceId"] for tag in tagged) - set(known))
+    candidates = sorted(set(tag["ResourceId"] for tag in tagged) - known)
     if not candidates:
         return []
     filters = [{"Name": "snapshot-id", "Values": candidates}] + component_filters(stack_name, IMAGE)

@@ -35,6 +35,7 @@ import jinja2
 from jinja2.environment import TemplateExpression
 
 from ansible.release import __version__ as ANSIBLE_VERSION
+from ansible_collections.immersionday.ha_web.plugins.plugin_utils.wrapping import original
 
 try:
     from ansible._internal._templating import _jinja_bits
@@ -118,10 +119,6 @@ def cache_key(environment, kind, source):
     return hashlib.sha256(repr(shape).encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _original(function):
-    return getattr(function, "__wrapped__", function)
-
-
 def install(directory=None):
     """Make ansible-core's Jinja environment compile through the cache; True when it does.
     Idempotent; call it in the controller before workers fork, so that they inherit it."""
@@ -133,8 +130,8 @@ def install(directory=None):
         return False
     cache = CodeCache(directory)
     environment_class = _jinja_bits.AnsibleEnvironment
-    compile_, from_string, compile_expression = (_original(environment_class.compile), _original(environment_class.from_string),
-                                                 _original(environment_class.compile_expression))
+    compile_, from_string, compile_expression = (original(environment_class.compile), original(environment_class.from_string),
+                                                 original(environment_class.compile_expression))
     captured = threading.local()
 
     @functools.wraps(compile_)

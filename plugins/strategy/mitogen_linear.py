@@ -75,6 +75,7 @@ from ansible.plugins.loader import test_loader
 from ansible.plugins.strategy.linear import StrategyModule as LinearStrategyModule
 from ansible.template import Templar
 from ansible_collections.immersionday.ha_web.plugins.plugin_utils import template_cache
+from ansible_collections.immersionday.ha_web.plugins.plugin_utils.wrapping import original
 
 COLLECTION = "ansible_collections.immersionday.ha_web"
 PLUGINS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -163,17 +164,13 @@ def freeze_heap_at_exit():
     atexit.register(gc.freeze)
 
 
-def _original(function):
-    return getattr(function, "__wrapped__", function)  # importing this plugin again must wrap mitogen's own
-
-
 def _patch_mitogen():
     # The base Policy assigns nothing; mitogen looks the policy up at every assignment.
     ansible_mitogen.affinity.policy = ansible_mitogen.affinity.Policy()
     ansible_mitogen.connection.CONNECTION_METHOD["local"] = connect_local
 
-    # functools.wraps keeps mitogen's own in __wrapped__, which _original finds when this plugin is imported again.
-    setup_pool = _original(ansible_mitogen.process.setup_pool)  # runs in the multiplexer when it starts
+    # functools.wraps keeps mitogen's own in __wrapped__: importing this plugin again wraps it, not our wrapper.
+    setup_pool = original(ansible_mitogen.process.setup_pool)  # runs in the multiplexer when it starts
 
     @functools.wraps(setup_pool)
     def setup_pool_and_warm_up(pool):
@@ -181,7 +178,7 @@ def _patch_mitogen():
         WARM_UP.start()
 
     service = ansible_mitogen.services.ContextService
-    connect, send_module_forwards = _original(service._connect), _original(service._send_module_forwards)
+    connect, send_module_forwards = original(service._connect), original(service._send_module_forwards)
 
     @functools.wraps(connect)
     def connect_after_warm_up(self, key, spec, via=None):
@@ -195,7 +192,7 @@ def _patch_mitogen():
             send_module_forwards(self, context)
 
     # Runs only in the child of a fork the multiplexer makes (mitogen.fork.on_fork also runs in workers).
-    child_main = _original(mitogen.fork.Connection._child_main)
+    child_main = original(mitogen.fork.Connection._child_main)
 
     @functools.wraps(child_main)
     def child_main_as_module_process(self, childfp):
