@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 python=${PYTHON:-python3}
-# amazon.aws is taken from PyPI's `ansible` distribution, extracting only that collection.
+# amazon.aws and community.aws are taken from PyPI's `ansible` distribution, extracting only
+# those two collections.
 ansible_dist=${ANSIBLE_DIST:-ansible==12.3.0}
 
 if [ ! -x .venv/bin/python ]; then
@@ -20,8 +21,8 @@ if [ ! -f .venv/.stamp ] || [ requirements.txt -nt .venv/.stamp ] || [ requireme
 fi
 
 collections=.collections/ansible_collections
-if [ ! -f "$collections/amazon/aws/MANIFEST.json" ]; then
-  echo "setup: extracting amazon.aws from PyPI's $ansible_dist"
+if [ ! -f "$collections/amazon/aws/MANIFEST.json" ] || [ ! -f "$collections/community/aws/MANIFEST.json" ]; then
+  echo "setup: extracting amazon.aws and community.aws from PyPI's $ansible_dist"
   dl=$(mktemp -d)
   trap 'rm -rf "$dl"' EXIT
   .venv/bin/pip download -q --disable-pip-version-check --no-deps "$ansible_dist" -d "$dl"
@@ -29,10 +30,10 @@ if [ ! -f "$collections/amazon/aws/MANIFEST.json" ]; then
   .venv/bin/python - "$dl"/*.whl "$collections" <<'PY'
 import sys, zipfile, os
 wheel, dest = sys.argv[1], sys.argv[2]
-prefix = "ansible_collections/amazon/aws/"
+prefixes = ("ansible_collections/amazon/aws/", "ansible_collections/community/aws/")
 with zipfile.ZipFile(wheel) as zf:
     for name in zf.namelist():
-        if name.startswith(prefix) and not name.endswith("/"):
+        if name.startswith(prefixes) and not name.endswith("/"):
             target = os.path.join(dest, name[len("ansible_collections/"):])
             os.makedirs(os.path.dirname(target), exist_ok=True)
             with zf.open(name) as src, open(target, "wb") as out:
@@ -55,4 +56,5 @@ subprocess.check_call([sys.executable, "-m", "ensurepip", "--upgrade"])
 subprocess.check_call([sys.executable, "-m", "pip", "install", "--disable-pip-version-check"] + args)
 PY
 fi
-echo "setup: ready (.venv/bin/ansible-playbook, amazon.aws $(sed -n 's/.*"version": "\([^"]*\)".*/\1/p' "$collections/amazon/aws/MANIFEST.json" | head -1))"
+version_of() { sed -n 's/.*"version": "\([^"]*\)".*/\1/p' "$collections/$1/MANIFEST.json" | head -1; }
+echo "setup: ready (.venv/bin/ansible-playbook, amazon.aws $(version_of amazon/aws), community.aws $(version_of community/aws))"
