@@ -8,21 +8,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import os
 import time
 
 try:
-    import boto3
-    import botocore.config
     import botocore.exceptions
-    import botocore.loaders
-    import botocore.session
 except ImportError:
     pass  # Handled by AnsibleAWSModule
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import get_aws_connection_info
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
@@ -38,84 +31,11 @@ def retry_decorator():
     return AWSRetry.jittered_backoff(retries=12, delay=1, backoff=2.0, max_delay=20, catch_extra_error_codes=EXTRA_RETRY_CODES)
 
 
-_LOADER = []
-
-
-def _shared_loader():
-    """One botocore data loader per process.
-
-    Each new boto3 session parses the service models again (EC2's alone takes ~0.3 s). Under
-    mitogen our modules run in one long-lived interpreter, so sharing the loader makes every
-    module execution after the first one create its clients in milliseconds.
-    """
-    if not _LOADER:
-        _LOADER.append(botocore.loaders.create_loader())
-    return _LOADER[0]
-
-
-def _session(profile):
-    core = botocore.session.Session()
-    core.register_component("data_loader", _shared_loader())
-    return boto3.session.Session(profile_name=profile, botocore_session=core)
-
-
-# The services that a deploy's modules call on every run (SSM only when an image is baked).
-SERVICES = ("ec2", "elbv2", "autoscaling")
-
-
-def load_service_models(services=SERVICES):
-    """Parse the service models into the shared loader before any module needs them.
-
-    The strategy plugin calls this in mitogen's multiplexer, whose forks run the modules, while
-    the controller runs a play's first tasks. A throwaway client reads whatever botocore reads
-    for one (the service model, endpoint rules, partitions); it makes no AWS call.
-    """
-    for service in services:
-        _session(None).client(service, region_name="us-east-1", aws_access_key_id="load-models", aws_secret_access_key="load-models")
-
-
-_CLIENTS = {}
-
-
-def _cached_client(service, region, endpoint_url, profile, params, config, extra):
-    """One client per service and connection settings per process.
-
-    Under mitogen the modules of a stack run one after the other in one interpreter; reusing a
-    client saves its construction (a session and a client class of several hundred methods,
-    ~40 ms) and reuses its open HTTP connections. The key holds everything a client is built
-    from, including the AWS_* environment (credentials, profile, endpoint, retry mode), which
-    a task's `environment:` may change between two module runs, and the process id: a forked
-    child (mitogen's task isolation, async) must not share its parent's open connections.
-    """
-    key = (os.getpid(), service, region, endpoint_url, profile, repr(sorted(params.items())), repr(extra),
-           tuple(sorted((name, value) for name, value in os.environ.items() if name.startswith("AWS_"))))
-    if key not in _CLIENTS:
-        _CLIENTS[key] = _session(profile).client(service, config=config, region_name=region, endpoint_url=endpoint_url, **params)
-    return _CLIENTS[key]
-
-
 def aws_client(module, service):
-    """A boto3 client whose calls retry with jittered backoff when made with aws_retry=True.
-
-    Honours the same connection options as AnsibleAWSModule.client() (region, endpoint_url,
-    credentials, profile, validate_certs, aws_ca_bundle, aws_config; AWS_ENDPOINT_URL and the
-    rest of the environment through boto3).
-    """
-    region, endpoint_url, params = get_aws_connection_info(module)
-    params = dict(params)
-    profile = params.pop("profile_name", None)
-    config = botocore.config.Config(user_agent_extra="immersionday.ha_web")
-    extra = params.pop("aws_config", None) or params.pop("config", None)
-    if extra:
-        config = config.merge(extra if isinstance(extra, botocore.config.Config) else botocore.config.Config(**extra))
-    try:
-        client = _cached_client(service, region, endpoint_url, profile, params, config, extra)
-    except botocore.exceptions.NoRegionError:
-        module.fail_json(msg="The %s module requires a region and none was found in configuration, environment variables or module parameters"
-                         % module._name)
-    except (ValueError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg="Couldn't connect to AWS")
-    return RetryingBotoClientWrapper(client, retry_decorator())
+    """A boto3 client of the module's connection settings (AnsibleAWSModule.client: region,
+    endpoint_url, credentials, profile, aws_config; AWS_ENDPOINT_URL through boto3) whose calls
+    retry throttling with jittered backoff when made with aws_retry=True."""
+    return module.client(service, retry_decorator=retry_decorator())
 
 
 def paginate(client, operation, **kwargs):
