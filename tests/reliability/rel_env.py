@@ -151,8 +151,10 @@ def start(target, name, *args, log_path):
     log = open(log_path, "w")
     cmd = [os.path.join(BIN, "ansible-playbook"), "-i", "inventories/local", "playbooks/" + name,
            "-e", "ha_web_outputs_dir=" + OUTPUTS] + list(args)
-    process = subprocess.Popen(cmd, cwd=ROOT, env=target.env(), stdout=log, stderr=subprocess.STDOUT,
+    env = target.env()
+    process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                start_new_session=True)
+    process.endpoint = env["AWS_ENDPOINT_URL"]
     process.log = log
     process.log_path = log_path
     return process
@@ -200,14 +202,32 @@ def session_members(sessions):
     return members
 
 
+def detached_jobs(endpoint):
+    """The run's async jobs: ansible-core's async_wrapper daemonizes them (fork, setsid, fork), so
+    they descend from no process of the run; they carry its environment, whose endpoint is unique."""
+    marker = ("AWS_ENDPOINT_URL=%s" % endpoint).encode()
+    found = set()
+    for pid in os.listdir("/proc"):
+        try:
+            with open("/proc/%s/environ" % pid, "rb") as handle:
+                if marker in handle.read().split(b"\0"):
+                    stat = _proc_stat(pid)
+                    if stat:
+                        found.add(stat[2])
+        except (OSError, ValueError):
+            continue
+    return found
+
+
 def kill_group(process):
-    """SIGKILL the whole run: the playbook's process group and its workers' sessions. Returns the
-    pids of those sessions still alive after."""
+    """SIGKILL the whole run, as when a machine dies or a CI job is cancelled: the playbook's
+    process group, its workers' sessions and its async jobs. Returns the pids of those sessions
+    still alive after."""
     try:
         os.killpg(process.pid, signal.SIGSTOP)  # no new worker (and session) while we look
     except ProcessLookupError:
         pass
-    sessions = run_sessions(process.pid)
+    sessions = run_sessions(process.pid) | detached_jobs(process.endpoint)
     for sid in sessions:
         try:
             os.killpg(sid, signal.SIGKILL)
