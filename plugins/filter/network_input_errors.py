@@ -11,12 +11,14 @@ name: network_input_errors
 short_description: What is wrong with the network role's input
 version_added: 0.1.0
 description:
-  - Checks the subnets and VPC CIDR the way M(immersionday.ha_web.vpc_network) does, without
-    calling AWS, and returns one message per problem, naming the role variable and the rule
-    (for example C(network_subnets[1].cidr 10.1.10.0/24 is not inside network_vpc_cidr 10.0.0.0/16)).
+  - Checks the network role's subnets and VPC CIDR without calling AWS and returns one message
+    per problem, naming the role variable and the rule (for example
+    C(network_subnets[1].cidr 10.1.10.0/24 is not inside network_vpc_cidr 10.0.0.0/16)).
   - Rules - valid IPv4 CIDR blocks of /16 to /28; every subnet inside the VPC CIDR; no overlaps;
     at most one subnet per tier and AZ letter; tier C(public) or C(private); at least one subnet;
     a public subnet for the NAT gateway (the one C(nat_subnet) names, if given).
+  - Given C(zones) and C(region) (the role's look-up reads the region's zones), the AZ letters too,
+    once the static rules pass.
   - An empty list means the input is fine.
 options:
   _input:
@@ -36,6 +38,13 @@ options:
     description: Prefix of the variable names in the messages.
     type: str
     default: network_
+  zones:
+    description: The region's availability zone names (M(immersionday.ha_web.stack_info)'s C(availability_zones)).
+    type: list
+    elements: str
+  region:
+    description: The region of C(zones).
+    type: str
 """
 
 EXAMPLES = r"""
@@ -45,6 +54,13 @@ EXAMPLES = r"""
     fail_msg: "{{ network__input_errors | join('; ') }}"
   vars:
     network__input_errors: "{{ network_subnets | immersionday.ha_web.network_input_errors(network_vpc_cidr, network_nat_subnet) }}"
+
+- name: Check the AZ letters against the region's zones found by the look-up
+  ansible.builtin.assert:
+    that: __errors | length == 0
+    fail_msg: "{{ __errors | join('; ') }}"
+  vars:
+    __errors: "{{ network_subnets | immersionday.ha_web.network_input_errors(network_vpc_cidr, zones=found.availability_zones, region='ap-northeast-2') }}"
 """
 
 RETURN = r"""
@@ -54,11 +70,15 @@ _value:
   elements: str
 """
 
+from ansible_collections.immersionday.ha_web.plugins.module_utils.network_input import az_errors
 from ansible_collections.immersionday.ha_web.plugins.module_utils.network_input import input_errors
 
 
-def network_input_errors(subnets, vpc_cidr, nat_subnet="", prefix="network_"):
-    return input_errors(vpc_cidr, subnets, nat_subnet or None, prefix)
+def network_input_errors(subnets, vpc_cidr, nat_subnet="", prefix="network_", zones=None, region=None):
+    errors = input_errors(vpc_cidr, subnets, nat_subnet or None, prefix)
+    if not errors and zones is not None:
+        errors = az_errors(subnets, region, zones, prefix)
+    return errors
 
 
 class FilterModule(object):

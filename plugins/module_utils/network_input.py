@@ -1,8 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: Immersion Day HA web maintainers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Static checks of the network input, with no AWS import: the role's filter runs them on the
-controller before any AWS call, and the module runs them again on its own options."""
+"""Checks of the network role's input, with no AWS import: the role's filter runs them on the
+controller, the static ones before any AWS call, the AZ letters against the region's zones that
+the role's look-up read."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -22,14 +23,10 @@ def _network(value):
     return net if net.version == 4 else None
 
 
-def subnet_component(subnet):
-    return "%s-subnet-%s" % (subnet["tier"], subnet["az"])
-
-
 def input_errors(vpc_cidr, subnets, nat_subnet=None, prefix=""):
     """Static checks of the network input. Messages name the option (prefix + path) and the rule.
 
-    prefix is '' for the module's options and 'network_' for the role's variables."""
+    prefix names the role's variables ('network_')."""
     errors = []
     vpc = _network(vpc_cidr)
     if vpc is None:
@@ -113,9 +110,9 @@ def pick_nat_subnet(subnets, nat_subnet=None):
 
 
 def az_errors(subnets, region, zones, prefix=""):
-    """Subnets whose AZ letter the region lacks. zones: DescribeAvailabilityZones' list."""
-    letters = sorted(z["ZoneName"][len(region):] for z in zones
-                     if z.get("ZoneName", "").startswith(region) and z.get("ZoneType", "availability-zone") == "availability-zone")
+    """Subnets whose AZ letter the region lacks. zones: the region's zone names (stack_info's
+    availability_zones)."""
+    letters = sorted(z[len(region):] for z in zones if z.startswith(region))
     errors = []
     for index, subnet in enumerate(subnets):
         if subnet["az"] not in letters:

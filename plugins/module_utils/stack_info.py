@@ -7,6 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import STACK_TAG
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import component_filters
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import paginate
@@ -16,10 +18,18 @@ from ansible_collections.immersionday.ha_web.plugins.module_utils.names import C
 SUBNETS = ("public-subnet-a", "public-subnet-c", "private-subnet-a", "private-subnet-c")
 LIVE_NAT_STATES = ["pending", "available"]
 LIVE_INSTANCE_STATES = ["pending", "running", "stopping", "stopped", "shutting-down"]
+# A subnet's component is <tier>-subnet-<AZ letter> (the network role's network__components).
+SUBNET_COMPONENT = re.compile(r"^(public|private)-subnet-[a-z]$")
+ROUTE_TABLES = ("public-rt", "private-rt")
+ANYWHERE = "0.0.0.0/0"
+ROUTE_TARGETS = ("GatewayId", "NatGatewayId", "NetworkInterfaceId", "InstanceId", "TransitGatewayId", "VpcPeeringConnectionId")
 
 
 def ec2_components(ec2, stack_name):
-    """component -> [resource ids] for every EC2 resource tagged with the stack: two calls."""
+    """component -> [resource ids] for every EC2 resource tagged with the stack: two calls.
+
+    moto keeps the tags of deleted resources: callers describe the ids with a filter (an id
+    filter answers nothing for a gone resource, where an id list would fail with NotFound)."""
     filters = [{"Name": "key", "Values": [STACK_TAG]}, {"Name": "value", "Values": [stack_name]}]
     ids = [tag["ResourceId"] for tag in paginate(ec2, "describe_tags", Filters=filters).get("Tags", [])]
     components = {}
@@ -37,33 +47,126 @@ def _first(components, name):
     return sorted(found)[0] if found else None
 
 
-def network_facts(ec2, stack_name, components):
-    vpc_id = _first(components, "vpc")
-    if not vpc_id:
+def _ids(components, names):
+    return sorted(set(i for name in names for i in components.get(name) or []))
+
+
+def _by_component(resources, id_key, components, names):
+    """{component: resource} for the described resources, the first id of each component."""
+    by_id = dict((resource[id_key], resource) for resource in resources)
+    found = {}
+    for name in names:
+        live = [i for i in sorted(components.get(name) or []) if i in by_id]
+        if live:
+            found[name] = by_id[live[0]]
+    return found
+
+
+def _vpc_details(ec2, vpc):
+    attribute = dict(
+        (name, ec2.describe_vpc_attribute(VpcId=vpc["VpcId"], Attribute=name, aws_retry=True)[name[0].upper() + name[1:]]["Value"])
+        for name in ("enableDnsSupport", "enableDnsHostnames")
+    )
+    return {"id": vpc["VpcId"], "cidr": vpc["CidrBlock"], "dns_support": attribute["enableDnsSupport"],
+            "dns_hostnames": attribute["enableDnsHostnames"], "tags": tags_of(vpc)}
+
+
+def _eip_details(address):
+    return {"allocation_id": address["AllocationId"], "public_ip": address.get("PublicIp"),
+            "association_id": address.get("AssociationId"), "network_interface_id": address.get("NetworkInterfaceId"),
+            "tags": tags_of(address)}
+
+
+def _subnet_details(subnet):
+    return {"id": subnet["SubnetId"], "vpc_id": subnet["VpcId"], "cidr": subnet["CidrBlock"], "zone": subnet["AvailabilityZone"],
+            "map_public": bool(subnet.get("MapPublicIpOnLaunch")), "tags": tags_of(subnet)}
+
+
+def _igw_details(igw):
+    return {"id": igw["InternetGatewayId"], "tags": tags_of(igw),
+            "vpc_ids": [a["VpcId"] for a in igw.get("Attachments") or [] if a.get("State") in ("attached", "available", "attaching")]}
+
+
+def _nat_details(nat):
+    addresses = nat.get("NatGatewayAddresses") or []
+    return {"id": nat["NatGatewayId"], "state": nat["State"], "subnet_id": nat.get("SubnetId"), "tags": tags_of(nat),
+            "allocation_ids": [a["AllocationId"] for a in addresses if a.get("AllocationId")],
+            "network_interface_ids": [a["NetworkInterfaceId"] for a in addresses if a.get("NetworkInterfaceId")],
+            "failure_message": nat.get("FailureMessage")}
+
+
+def route_target(route):
+    """The target id of a route, None for a blackhole (its target is gone)."""
+    if route.get("State") == "blackhole":
         return None
-    vpcs = ec2.describe_vpcs(VpcIds=[vpc_id], aws_retry=True)["Vpcs"]
-    subnets = dict((name, _first(components, name)) for name in SUBNETS)
-    nats = ec2.describe_nat_gateways(
-        Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "state", "Values": LIVE_NAT_STATES}], aws_retry=True
-    )["NatGateways"]
-    eip_id = _first(components, "eip")
-    eip_ip = None
-    if eip_id:
-        addresses = ec2.describe_addresses(AllocationIds=[eip_id], aws_retry=True)["Addresses"]
-        eip_ip = addresses[0].get("PublicIp") if addresses else None
+    for key in ROUTE_TARGETS:
+        if route.get(key):
+            return route[key]
+    return None
+
+
+def _route_table_details(table):
+    associations = [a for a in table.get("Associations") or []
+                    if a.get("SubnetId") and not a.get("Main") and a.get("AssociationState", {}).get("State", "associated") == "associated"]
+    return {"id": table["RouteTableId"], "vpc_id": table["VpcId"], "tags": tags_of(table),
+            "routes": dict((r["DestinationCidrBlock"], route_target(r)) for r in table.get("Routes") or [] if r.get("DestinationCidrBlock")),
+            "subnet_ids": sorted(a["SubnetId"] for a in associations)}
+
+
+def zone_names(ec2):
+    """The region's available zones (the network role checks its AZ letters against them)."""
+    zones = ec2.describe_availability_zones(Filters=[{"Name": "state", "Values": ["available"]}], aws_retry=True)["AvailabilityZones"]
+    return sorted(z["ZoneName"] for z in zones if z.get("ZoneType", "availability-zone") == "availability-zone")
+
+
+def network_facts(ec2, stack_name, components):
+    """The stack's network in the shape of the ha_web_network fact, plus what the network role
+    compares with its input (vpc, eip, subnet_details, igw, nat_gateways, route_tables).
+    None when the stack has no network resource; vpc_id None when only a remnant without its
+    VPC is left (an Elastic IP allocated by an interrupted run)."""
+    subnet_names = sorted(name for name in components if SUBNET_COMPONENT.match(name))
+
+    def described(call, key, id_key, id_filter, names):
+        ids = _ids(components, names)
+        if not ids:
+            return {}
+        resources = getattr(ec2, call)(Filters=[{"Name": id_filter, "Values": ids}], aws_retry=True)[key]
+        return _by_component(resources, id_key, components, names)
+
+    vpc = described("describe_vpcs", "Vpcs", "VpcId", "vpc-id", ["vpc"]).get("vpc")
+    eip = described("describe_addresses", "Addresses", "AllocationId", "allocation-id", ["eip"]).get("eip")
+    subnets = described("describe_subnets", "Subnets", "SubnetId", "subnet-id", subnet_names)
+    igw = described("describe_internet_gateways", "InternetGateways", "InternetGatewayId", "internet-gateway-id", ["igw"]).get("igw")
+    tables = described("describe_route_tables", "RouteTables", "RouteTableId", "route-table-id", ROUTE_TABLES)
+    if not (vpc or eip or subnets or igw or tables):
+        return None
+    nats = []
+    if vpc:
+        # Every state: a deleted NAT gateway's interface may still hold the Elastic IP on moto.
+        nats = [_nat_details(n) for n in paginate(ec2, "describe_nat_gateways", Filter=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])
+                .get("NatGateways", [])]
+    live = [n for n in nats if n["state"] in LIVE_NAT_STATES]
+    ids = dict((name, subnets[name]["SubnetId"] if name in subnets else None) for name in SUBNETS + tuple(subnet_names))
     return {
-        "vpc_id": vpc_id,
-        "vpc_cidr": vpcs[0]["CidrBlock"] if vpcs else None,
-        "public_subnet_ids": [s for s in (subnets["public-subnet-a"], subnets["public-subnet-c"]) if s],
-        "private_subnet_ids": [s for s in (subnets["private-subnet-a"], subnets["private-subnet-c"]) if s],
-        "subnets": subnets,
-        "igw_id": _first(components, "igw"),
-        "nat_gateway_id": nats[0]["NatGatewayId"] if nats else None,
-        "nat_gateway_state": nats[0]["State"] if nats else None,
-        "eip_allocation_id": eip_id,
-        "eip_public_ip": eip_ip,
-        "public_route_table_id": _first(components, "public-rt"),
-        "private_route_table_id": _first(components, "private-rt"),
+        "vpc_id": vpc["VpcId"] if vpc else None,
+        "vpc_cidr": vpc["CidrBlock"] if vpc else None,
+        "public_subnet_ids": [s for s in (ids["public-subnet-a"], ids["public-subnet-c"]) if s],
+        "private_subnet_ids": [s for s in (ids["private-subnet-a"], ids["private-subnet-c"]) if s],
+        "subnets": ids,  # the lab's four (null when missing), then any other found
+        "igw_id": igw["InternetGatewayId"] if igw else None,
+        "nat_gateway_id": live[0]["id"] if live else None,
+        "nat_gateway_state": live[0]["state"] if live else None,
+        "eip_allocation_id": eip["AllocationId"] if eip else None,
+        "eip_public_ip": eip.get("PublicIp") if eip else None,
+        "public_route_table_id": tables["public-rt"]["RouteTableId"] if "public-rt" in tables else None,
+        "private_route_table_id": tables["private-rt"]["RouteTableId"] if "private-rt" in tables else None,
+        # What the network role compares with its input.
+        "vpc": _vpc_details(ec2, vpc) if vpc else None,
+        "eip": _eip_details(eip) if eip else None,
+        "subnet_details": dict((name, _subnet_details(subnet)) for name, subnet in subnets.items()),
+        "igw": _igw_details(igw) if igw else None,
+        "nat_gateways": nats,
+        "route_tables": dict((name, _route_table_details(table)) for name, table in tables.items()),
     }
 
 
@@ -162,6 +265,7 @@ def describe_stack(ec2, elbv2, autoscaling, stack_name, parts):
     result = {}
     if "network" in parts:
         result["network"] = network_facts(ec2, stack_name, components)
+        result["availability_zones"] = zone_names(ec2)
     if "image" in parts:
         result["image"] = image_facts(ec2, stack_name)
     if "alb" in parts:

@@ -56,7 +56,11 @@ exists:
   returned: always
   type: bool
 network:
-  description: The network, as the C(ha_web_network) fact; null when the stack has no VPC.
+  description:
+    - The network, as the C(ha_web_network) fact, plus what the network role compares with its input
+      (C(vpc), C(eip), C(subnet_details), C(igw), C(nat_gateways), C(route_tables)).
+    - Null when the stack has no network resource; C(vpc_id) null when a remnant without its VPC is
+      left (the Elastic IP of an interrupted first run).
   returned: when requested
   type: dict
   contains:
@@ -72,6 +76,23 @@ network:
     eip_public_ip: {description: Its address., type: str}
     public_route_table_id: {description: Route table C(Public route)., type: str}
     private_route_table_id: {description: Route table C(Private route)., type: str}
+    vpc: {description: 'The VPC: id, cidr, dns_support, dns_hostnames, tags.', type: dict}
+    eip: {description: 'The Elastic IP: allocation_id, public_ip, association_id, network_interface_id, tags.', type: dict}
+    subnet_details: {description: 'Subnet by component: id, vpc_id, cidr, zone, map_public, tags.', type: dict}
+    igw: {description: 'The internet gateway: id, vpc_ids (attached), tags.', type: dict}
+    nat_gateways:
+      description: 'The VPC''s NAT gateways in any state: id, state, subnet_id, allocation_ids, network_interface_ids, tags, failure_message.'
+      type: list
+      elements: dict
+    route_tables:
+      description: 'Route table by component (public-rt, private-rt): id, vpc_id, tags, routes (destination to target, null for a blackhole), subnet_ids.'
+      type: dict
+availability_zones:
+  description: The region's available zones (the network role checks its AZ letters against them).
+  returned: when the network part is requested
+  type: list
+  elements: str
+  sample: [ap-northeast-2a, ap-northeast-2b, ap-northeast-2c, ap-northeast-2d]
 image:
   description: The newest available image of the stack (else the newest), as C(ha_web_image).
   returned: when requested

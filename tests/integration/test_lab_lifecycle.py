@@ -19,10 +19,12 @@ def test_check_mode_on_a_fresh_stack_plans_every_part_and_creates_nothing(lab):
     # Its network is only planned (null ids): the load balancer, image and group plan on top of it.
     run = playbook(lab["cloud"], "site.yml", "--check", "--diff", "-e", "stack_name=plan-only")
     assert run.rc == 0, run.output[-4000:]
-    for planned in ("create VPC plan-only-VPC-Lab", "create load balancer plan-only-Web-ALB",
-                    "name: plan-only-Web Server v1", "name: plan-only-Web-ASG"):
+    for planned in ("Create the VPC plan-only-VPC-Lab 10.0.0.0/16", "would create route table plan-only-Private route",
+                    "create load balancer plan-only-Web-ALB", "name: plan-only-Web Server v1", "name: plan-only-Web-ASG"):
         assert planned in run.output, planned
-    assert run.changed() == 5, run.output[-4000:]  # the four roles and the outputs file
+    # network: the Elastic IP, the VPC and the plan of what needs their ids; alb, web_ami, asg: one
+    # each; the outputs file
+    assert run.changed() == 3 + 3 + 1, run.output[-4000:]
     ec2, elbv2, autoscaling = (boto3.client(service, region_name=REGION, endpoint_url=lab["cloud"].url,
                                             aws_access_key_id="testing", aws_secret_access_key="testing")
                                for service in ("ec2", "elbv2", "autoscaling"))
