@@ -104,17 +104,70 @@ image:
     state: {description: AMI state., type: str}
     image_ids: {description: 'Every image of the stack, newest first.', type: list, elements: str}
 alb:
-  description: The load balancer part, as C(ha_web_alb).
+  description:
+    - The load balancer part, as C(ha_web_alb), plus what the alb role compares with what it wants
+      (C(security_group), C(target_group), C(load_balancer)); null when the stack has none of them.
   returned: when requested
   type: dict
   contains:
     dns_name: {description: DNS name of the load balancer., type: str}
-    url: {description: URL to open., type: str}
+    url: {description: 'URL to open (C(https://) when an HTTPS:443 listener exists).', type: str}
     load_balancer_arn: {description: ARN., type: str}
     target_group_arn: {description: Target group ARN., type: str}
     listener_arn: {description: HTTP listener ARN., type: str}
+    https_listener_arn: {description: 'HTTPS:443 listener ARN, null without one.', type: str}
     security_group_id: {description: The load balancer's security group., type: str}
     state: {description: Load balancer state., type: str}
+    security_group:
+      description: The security group, null when absent.
+      type: dict
+      contains:
+        group_id: {description: Id., type: str}
+        name: {description: Group name., type: str}
+        description: {description: Description., type: str}
+        vpc_id: {description: VPC., type: str}
+        ingress: {description: "Ingress rules, one per source, sorted: C(<protocol> <port or from-to or all> <source>), e.g. C(tcp 80 0.0.0.0/0).",
+                  type: list, elements: str}
+        tags: {description: Tags., type: dict}
+    target_group:
+      description: The target group, null when absent.
+      type: dict
+      contains:
+        arn: {description: ARN., type: str}
+        name: {description: Name., type: str}
+        protocol: {description: Protocol., type: str}
+        port: {description: Port., type: int}
+        vpc_id: {description: VPC., type: str}
+        target_type: {description: Target type., type: str}
+        health_check: {description: 'Health check: protocol, port, path, interval, timeout, healthy_threshold, unhealthy_threshold, matcher.',
+                       type: dict}
+        tags: {description: Tags., type: dict}
+    load_balancer:
+      description: The load balancer, null when absent.
+      type: dict
+      contains:
+        arn: {description: ARN., type: str}
+        name: {description: Name., type: str}
+        dns_name: {description: DNS name., type: str}
+        state: {description: State code., type: str}
+        state_reason: {description: Reason of a failed state., type: str}
+        scheme: {description: Scheme., type: str}
+        type: {description: Type., type: str}
+        vpc_id: {description: VPC., type: str}
+        subnet_ids: {description: Subnets in availability zone order., type: list, elements: str}
+        security_group_ids: {description: 'Security groups, sorted.', type: list, elements: str}
+        ip_address_type: {description: IP address type., type: str}
+        attributes: {description: 'Attributes as DescribeLoadBalancerAttributes answers them (AWS keys, string values).', type: dict}
+        deletion_protection: {description: Deletion protection., type: bool}
+        drop_invalid_header_fields: {description: Whether invalid header fields are dropped., type: bool}
+        listeners:
+          description:
+            - 'Listeners sorted by port, as the O(amazon.aws.elb_application_lb#module:listeners) option takes them: C(Protocol),
+              C(Port), C(DefaultActions) (a simple forward names its target group: C(TargetGroupName)), and C(SslPolicy) and
+              C(Certificates) for a secure listener.'
+          type: list
+          elements: dict
+        tags: {description: Tags., type: dict}
 asg:
   description: The Auto Scaling part, as C(ha_web_asg).
   returned: when requested
