@@ -20,9 +20,10 @@ def test_check_mode_on_a_fresh_stack_plans_every_part_and_creates_nothing(lab):
     run = playbook(lab["cloud"], "site.yml", "--check", "--diff", "-e", "stack_name=plan-only")
     assert run.rc == 0, run.output[-4000:]
     for planned in ("create VPC plan-only-VPC-Lab", "create load balancer plan-only-Web-ALB",
-                    "name: plan-only-Web Server v1", "name: plan-only-Web-ASG"):
+                    "name: plan-only-Web Server v1", "would create Auto Scaling group plan-only-Web-ASG"):
         assert planned in run.output, planned
-    assert run.changed() == 5, run.output[-4000:]  # the four roles and the outputs file
+    # network, alb, web_ami: one each; asg: its security group, launch template, group and policy; the outputs file
+    assert run.changed() == 8, run.output[-4000:]
     ec2, elbv2, autoscaling = (boto3.client(service, region_name=REGION, endpoint_url=lab["cloud"].url,
                                             aws_access_key_id="testing", aws_secret_access_key="testing")
                                for service in ("ec2", "elbv2", "autoscaling"))
