@@ -7,14 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-try:
-    from botocore.exceptions import ClientError
-except ImportError:  # pragma: no cover - AnsibleAWSModule reports missing botocore
-    ClientError = Exception
-
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import STACK_TAG
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import component_filters
-from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import error_code
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import paginate
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import tags_of
 from ansible_collections.immersionday.ha_web.plugins.module_utils.names import COMPONENT_TAG
@@ -137,17 +131,8 @@ def _ingress_rules(permissions):
     return sorted(rules)
 
 
-def security_group_view(ec2, group_id):
+def security_group_view(group):
     """The instance security group: name, description, VPC, tags and inbound rules."""
-    try:
-        groups = ec2.describe_security_groups(GroupIds=[group_id], aws_retry=True)["SecurityGroups"]
-    except ClientError as e:  # deleted since DescribeTags listed it
-        if error_code(e) != "InvalidGroup.NotFound":
-            raise
-        groups = []
-    if not groups:
-        return None
-    group = groups[0]
     return {"id": group["GroupId"], "name": group["GroupName"], "description": group.get("Description"),
             "vpc_id": group.get("VpcId"), "tags": tags_of(group), "ingress": _ingress_rules(group.get("IpPermissions"))}
 
@@ -181,17 +166,9 @@ def template_version_view(version):
     }
 
 
-def launch_template_view(ec2, template_id, group_version):
+def launch_template_view(ec2, template, group_version):
     """The launch template with the data of its latest version and of the group's (numbered) version."""
-    try:
-        templates = ec2.describe_launch_templates(LaunchTemplateIds=[template_id], aws_retry=True)["LaunchTemplates"]
-    except ClientError as e:  # deleted since DescribeTags listed it
-        if error_code(e) not in ("InvalidLaunchTemplateId.NotFound", "InvalidLaunchTemplateId.Malformed"):
-            raise
-        templates = []
-    if not templates:
-        return None
-    template = templates[0]
+    template_id = template["LaunchTemplateId"]
     latest = template["LatestVersionNumber"]
     wanted = set([str(latest)])
     if group_version and str(group_version).isdigit():
@@ -244,27 +221,35 @@ def policy_view(policy):
     }
 
 
-def asg_facts(ec2, autoscaling, stack_name, components):
+def asg_facts(ec2, autoscaling, stack_name):
     """The web tier in the shape of ha_web_asg, plus what the asg role compares with what it wants:
-    security_group, launch_template, group and policies (null or empty when missing)."""
+    security_group, launch_template, group and policies (null or empty when missing).
+
+    Each resource is found by a Describe call with the stack's tag filters, which answers live
+    resources only (moto's DescribeTags still lists the tags of deleted ones)."""
     groups = autoscaling.describe_auto_scaling_groups(
         Filters=component_filters(stack_name, "asg"), aws_retry=True
     )["AutoScalingGroups"]
-    template_id = _first(components, "launch-template")
-    sg_id = _first(components, "instance-sg")
-    if not (groups or template_id or sg_id):
+    sgs = ec2.describe_security_groups(Filters=component_filters(stack_name, "instance-sg"), aws_retry=True)["SecurityGroups"]
+    templates = ec2.describe_launch_templates(
+        Filters=component_filters(stack_name, "launch-template"), aws_retry=True
+    )["LaunchTemplates"]
+    if not (groups or templates or sgs):
         return None
-    facts = {"group_name": None, "launch_template_id": template_id, "launch_template_version": None,
-             "security_group_id": sg_id, "instances": [], "desired_capacity": None, "min_size": None, "max_size": None,
-             "security_group": None, "launch_template": None, "group": None, "policies": []}
+    sg = sorted(sgs, key=lambda g: g["GroupId"])[0] if sgs else None
+    template = sorted(templates, key=lambda t: t["LaunchTemplateId"])[0] if templates else None
+    facts = {"group_name": None, "launch_template_id": template["LaunchTemplateId"] if template else None,
+             "launch_template_version": None, "security_group_id": sg["GroupId"] if sg else None, "instances": [],
+             "desired_capacity": None, "min_size": None, "max_size": None,
+             "security_group": security_group_view(sg) if sg else None, "launch_template": None, "group": None, "policies": []}
     group_version = None
     if groups:
         group = groups[0]
-        template = group.get("LaunchTemplate") or {}
-        group_version = template.get("Version")
+        spec = group.get("LaunchTemplate") or {}
+        group_version = spec.get("Version")
         facts.update(
             group_name=group["AutoScalingGroupName"],
-            launch_template_id=template.get("LaunchTemplateId", template_id),
+            launch_template_id=spec.get("LaunchTemplateId", facts["launch_template_id"]),
             launch_template_version=group_version,
             desired_capacity=group["DesiredCapacity"],
             min_size=group["MinSize"],
@@ -278,11 +263,9 @@ def asg_facts(ec2, autoscaling, stack_name, components):
         )
         policies = autoscaling.describe_policies(AutoScalingGroupName=group["AutoScalingGroupName"], aws_retry=True)
         facts["policies"] = [policy_view(p) for p in policies.get("ScalingPolicies") or []]
-    if sg_id:
-        facts["security_group"] = security_group_view(ec2, sg_id)
-    if template_id:
-        same = (facts["group"] or {}).get("launch_template_id") in (None, template_id)
-        facts["launch_template"] = launch_template_view(ec2, template_id, group_version if same else None)
+    if template:
+        same = (facts["group"] or {}).get("launch_template_id") in (None, template["LaunchTemplateId"])
+        facts["launch_template"] = launch_template_view(ec2, template, group_version if same else None)
     return facts
 
 
@@ -300,7 +283,8 @@ def builder_facts(ec2, components):
 
 
 def describe_stack(ec2, elbv2, autoscaling, stack_name, parts):
-    components = ec2_components(ec2, stack_name)
+    # Only these parts take ids from DescribeTags (image and asg describe by tag filters).
+    components = ec2_components(ec2, stack_name) if set(parts) & set(["network", "alb", "builder"]) else {}
     result = {}
     if "network" in parts:
         result["network"] = network_facts(ec2, stack_name, components)
@@ -309,8 +293,8 @@ def describe_stack(ec2, elbv2, autoscaling, stack_name, parts):
     if "alb" in parts:
         result["alb"] = alb_facts(elbv2, stack_name, components)
     if "asg" in parts:
-        result["asg"] = asg_facts(ec2, autoscaling, stack_name, components)
+        result["asg"] = asg_facts(ec2, autoscaling, stack_name)
     if "builder" in parts:
         result["builder"] = builder_facts(ec2, components)
-    result["exists"] = bool(components) or any(result.get(part) for part in ("alb", "asg"))
+    result["exists"] = bool(components) or any(result.get(part) for part in ("image", "alb", "asg"))
     return result

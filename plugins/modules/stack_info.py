@@ -52,7 +52,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 exists:
-  description: Whether any resource of the stack was found.
+  description:
+    - Whether any resource of the stack was found (any EC2 resource tagged with the stack when O(parts) has
+      network, alb or builder; else among the parts read).
   returned: always
   type: bool
 network:
