@@ -52,7 +52,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 exists:
-  description: Whether any resource of the stack was found.
+  description:
+    - Whether any resource of the stack was found (any EC2 resource tagged with the stack when O(parts) has
+      network, alb or builder; else among the parts read).
   returned: always
   type: bool
 network:
@@ -181,6 +183,26 @@ asg:
     min_size: {description: Minimum size., type: int}
     max_size: {description: Maximum size., type: int}
     instances: {description: 'Instances with AZ, lifecycle state and health.', type: list, elements: dict}
+    security_group:
+      description: 'The instances'' security group: id, name, description, vpc_id, tags, ingress (sorted
+        strings C(tcp 80-80 from sg-...)); null when missing.'
+      type: dict
+    launch_template:
+      description: 'The launch template: id, name, tags, latest_version, default_version, and versions, the managed
+        data (image_id, instance_type, security_group_ids, root_device_name, root_volume_size, http_tokens,
+        instance_tags...) of the latest version and of the group''s numbered version, by version number; null when
+        missing.'
+      type: dict
+    group:
+      description: 'The group''s managed settings: name, status, launch_template_id, launch_template_version, sizes,
+        subnet_ids and target_group_arns (sorted), health check, metrics (name to granularity), tags (key to value
+        and propagate_at_launch), outdated_instance_ids (instances on another template version); null when missing.'
+      type: dict
+    policies:
+      description: 'The group''s scaling policies: name, type, metric, target_value, disable_scale_in,
+        estimated_instance_warmup.'
+      type: list
+      elements: dict
 builder:
   description: Builder instances and security groups an interrupted bake left behind.
   returned: when requested

@@ -20,11 +20,12 @@ def test_check_mode_on_a_fresh_stack_plans_every_part_and_creates_nothing(lab):
     run = playbook(lab["cloud"], "site.yml", "--check", "--diff", "-e", "stack_name=plan-only")
     assert run.rc == 0, run.output[-4000:]
     for planned in ("Create the VPC plan-only-VPC-Lab 10.0.0.0/16", "would create route table plan-only-Private route",
-                    "create load balancer plan-only-Web-ALB", "name: plan-only-Web Server v1", "name: plan-only-Web-ASG"):
+                    "create load balancer plan-only-Web-ALB", "name: plan-only-Web Server v1",
+                    "would create Auto Scaling group plan-only-Web-ASG"):
         assert planned in run.output, planned
-    # network: the Elastic IP, the VPC and the plan of what needs their ids; alb, web_ami, asg: one
-    # each; the outputs file
-    assert run.changed() == 3 + 3 + 1, run.output[-4000:]
+    # network: the Elastic IP, the VPC and the plan of what needs their ids; alb, web_ami: one each;
+    # asg: its security group, launch template, group and policy; the outputs file
+    assert run.changed() == 3 + 1 + 1 + 4 + 1, run.output[-4000:]
     ec2, elbv2, autoscaling = (boto3.client(service, region_name=REGION, endpoint_url=lab["cloud"].url,
                                             aws_access_key_id="testing", aws_secret_access_key="testing")
                                for service in ("ec2", "elbv2", "autoscaling"))
