@@ -18,6 +18,10 @@ description:
     C(ha_web_asg)).
   - A role that runs alone by tag uses it to find what earlier roles built; the playbooks use it
     for the outputs file and the summary.
+  - With the part C(base_image) it also resolves the base AMI of the C(web_ami) role's next bake: the
+    given O(base_image_id); else, unless O(track_latest_base), the base recorded on the stack's newest
+    image; else the value of the public SSM parameter O(base_image_ssm_parameter) (C(GetParameter),
+    retried on throttling, only then). Its root device comes from C(DescribeImages).
   - Read-only; never changes anything.
 author:
   - Immersion Day HA web maintainers (@immersionday)
@@ -30,8 +34,21 @@ options:
     description: Which parts of the stack to read; fewer parts make fewer API calls.
     type: list
     elements: str
-    choices: [network, image, alb, asg, builder]
+    choices: [network, image, alb, asg, builder, base_image]
     default: [network, image, alb, asg]
+  base_image_id:
+    description: With the part C(base_image), the base AMI (no SSM parameter is read).
+    type: str
+  base_image_ssm_parameter:
+    description: With the part C(base_image), the SSM parameter naming the base AMI when no other source gives it.
+    type: str
+    default: /aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64
+  track_latest_base:
+    description:
+      - With the part C(base_image) and no O(base_image_id), read O(base_image_ssm_parameter) even when
+        the stack's newest image records its base (tag C(ha_web:base-image)).
+    type: bool
+    default: false
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -48,6 +65,13 @@ EXAMPLES = r"""
 - name: Use it
   ansible.builtin.set_fact:
     ha_web_network: "{{ stack.network }}"
+
+- name: Read the stack's images and the base AMI of its next bake (its recorded base, else the current Amazon Linux)
+  immersionday.ha_web.stack_info:
+    stack_name: lab
+    parts: [image, base_image]
+    base_image_ssm_parameter: /aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64
+  register: stack
 """
 
 RETURN = r"""
@@ -73,7 +97,9 @@ network:
     public_route_table_id: {description: Route table C(Public route)., type: str}
     private_route_table_id: {description: Route table C(Private route)., type: str}
 image:
-  description: The newest available image of the stack (else the newest), as C(ha_web_image).
+  description:
+    - The newest available image of the stack (else the newest), as C(ha_web_image), and every image of
+      the stack; null when the stack has no image.
   returned: when requested
   type: dict
   contains:
@@ -82,6 +108,14 @@ image:
     fingerprint: {description: Fingerprint of what went into the image., type: str}
     state: {description: AMI state., type: str}
     image_ids: {description: 'Every image of the stack, newest first.', type: list, elements: str}
+    images:
+      description:
+        - Every image of the stack, newest first (by version, then creation date), with C(image_id), C(name),
+          C(state), C(creation_date), C(fingerprint), C(base_image_id) (tag C(ha_web:base-image)), C(version),
+          C(tagged) (carries the stack tag), C(snapshot_ids) and C(untagged_snapshot_ids) (its snapshots that
+          do not carry the stack tag yet).
+      type: list
+      elements: dict
 alb:
   description: The load balancer part, as C(ha_web_alb).
   returned: when requested
@@ -108,9 +142,39 @@ asg:
     max_size: {description: Maximum size., type: int}
     instances: {description: 'Instances with AZ, lifecycle state and health.', type: list, elements: dict}
 builder:
-  description: Builder instances and security groups an interrupted bake left behind.
+  description: What an interrupted bake or image removal left behind.
   returned: when requested
   type: dict
+  contains:
+    instance_ids: {description: Builder instances not terminated yet., type: list, elements: str}
+    security_group_ids: {description: Builder security groups., type: list, elements: str}
+    instances:
+      description: 'Those instances: C(instance_id), C(state), C(fingerprint), C(image_name), C(base_image_id), C(public_ip).'
+      type: list
+      elements: dict
+    images:
+      description:
+        - Images made from a live builder that do not carry the stack tag yet (a bake stopped between
+          C(CreateImage) and tagging), shaped like RV(image.images); C(fingerprint) and C(base_image_id)
+          are the builder's.
+      type: list
+      elements: dict
+    snapshot_ids:
+      description: Snapshots tagged as the stack's image snapshots that none of its images owns (a removal stopped midway).
+      type: list
+      elements: str
+base_image:
+  description: The base AMI, with the part C(base_image); the fields other than C(source) are null when not found.
+  returned: when requested
+  type: dict
+  contains:
+    image_id: {description: The AMI id (null when the SSM parameter does not exist)., type: str}
+    source: {description: 'C(option) (O(base_image_id)), C(recorded) (on the newest image) or C(ssm).', type: str}
+    ssm_parameter: {description: The SSM parameter read., type: str}
+    name: {description: The AMI name (null when the AMI does not exist)., type: str}
+    state: {description: The AMI state., type: str}
+    root_device_name: {description: 'Its root device, e.g. C(/dev/xvda).', type: str}
+    root_volume_size: {description: Size of its root snapshot in GiB., type: int}
 """
 
 try:
@@ -127,8 +191,11 @@ from ansible_collections.immersionday.ha_web.plugins.module_utils.stack_info imp
 def main():
     argument_spec = dict(
         stack_name=dict(type="str", required=True),
-        parts=dict(type="list", elements="str", choices=["network", "image", "alb", "asg", "builder"],
+        parts=dict(type="list", elements="str", choices=["network", "image", "alb", "asg", "builder", "base_image"],
                    default=["network", "image", "alb", "asg"]),
+        base_image_id=dict(type="str"),
+        base_image_ssm_parameter=dict(type="str", default="/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"),
+        track_latest_base=dict(type="bool", default=False),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     parts = module.params["parts"]
@@ -139,6 +206,9 @@ def main():
             aws_client(module, "autoscaling") if "asg" in parts else None,
             module.params["stack_name"],
             parts,
+            ssm_factory=lambda: aws_client(module, "ssm"),
+            base_image=dict(image_id=module.params["base_image_id"], ssm_parameter=module.params["base_image_ssm_parameter"],
+                            track_latest=module.params["track_latest_base"]),
         )
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
         module.fail_json_aws(e, msg="Failed to read stack %s" % module.params["stack_name"])
