@@ -13,15 +13,15 @@ short_description: Read every resource of one HA web stack by its tags
 version_added: 0.1.0
 description:
   - Finds the resources of a stack through the tags C(ha_web:stack) and C(ha_web:component)
-    that every module of this collection puts on what it creates, and returns them in the
+    that the roles of this collection put on what they create, and returns them in the
     shapes of the facts the roles hand on (C(ha_web_network), C(ha_web_image), C(ha_web_alb),
     C(ha_web_asg)).
   - A role that runs alone by tag uses it to find what earlier roles built; the playbooks use it
     for the outputs file and the summary.
-  - With the part C(base_image) it also resolves the base AMI of the C(web_ami) role's next bake: the
-    given O(base_image_id); else, unless O(track_latest_base), the base recorded on the stack's newest
-    image; else the value of the public SSM parameter O(base_image_ssm_parameter) (C(GetParameter),
-    retried on throttling, only then). Its root device comes from C(DescribeImages).
+  - With the part C(base_image) it also resolves the base AMI of the C(web_ami) role's next bake, that
+    is the given O(base_image_id); else, unless O(track_latest_base), the base recorded on the stack's
+    newest image; else the value of the public SSM parameter O(base_image_ssm_parameter)
+    (C(GetParameter), retried on throttling, only then). Its root device comes from C(DescribeImages).
   - Read-only; never changes anything.
 author:
   - Immersion Day HA web maintainers (@immersionday)

@@ -20,7 +20,7 @@ def test_check_mode_on_a_fresh_stack_plans_every_part_and_creates_nothing(lab):
     run = playbook(lab["cloud"], "site.yml", "--check", "--diff", "-e", "stack_name=plan-only")
     assert run.rc == 0, run.output[-4000:]
     for planned in ("create VPC plan-only-VPC-Lab", "create load balancer plan-only-Web-ALB",
-                    "name: plan-only-Web Server v1", "name: plan-only-Web-ASG"):
+                    "would bake plan-only-Web Server v1", "name: plan-only-Web-ASG"):
         assert planned in run.output, planned
     assert run.changed() == 5, run.output[-4000:]  # the four roles and the outputs file
     ec2, elbv2, autoscaling = (boto3.client(service, region_name=REGION, endpoint_url=lab["cloud"].url,
