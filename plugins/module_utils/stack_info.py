@@ -197,6 +197,17 @@ def asg_facts(autoscaling, stack_name, components):
     return facts
 
 
+def name_clashes(ec2, stack_name, image_name_base, ours):
+    """Own images named "<image_name_base> vN" that are not the stack's (no stack tag of it, not in
+    `ours`): a bake of that name would fail, so the role stops before any change."""
+    pattern = re.compile(r"^%s v\d+$" % re.escape(image_name_base))
+    images = ec2.describe_images(Owners=["self"], Filters=[{"Name": "name", "Values": [image_name_base + " v*"]}], aws_retry=True)["Images"]
+    return sorted(({"image_id": image["ImageId"], "name": image.get("Name")} for image in images
+                   if pattern.match(image.get("Name") or "") and tags_of(image).get(STACK_TAG) != stack_name
+                   and image["ImageId"] not in ours and image.get("State") != "deregistered"),
+                  key=lambda clash: clash["name"])
+
+
 def builder_facts(ec2, components):
     """What an interrupted bake or image removal left behind: live builder instances, builder
     security groups, images made from a live builder that do not carry the stack tag yet (the bake
@@ -297,9 +308,10 @@ def base_image_facts(ec2, ssm_factory, images, image_id=None, ssm_parameter=None
     return facts
 
 
-def describe_stack(ec2, elbv2, autoscaling, stack_name, parts, ssm_factory=None, base_image=None):
+def describe_stack(ec2, elbv2, autoscaling, stack_name, parts, ssm_factory=None, base_image=None, image_name_base=None):
     """The requested parts of the stack. base_image: dict(image_id=..., ssm_parameter=...,
-    track_latest=...) for the part base_image (ssm_factory: makes an SSM client, called only to read the parameter)."""
+    track_latest=...) for the part base_image (ssm_factory: makes an SSM client, called only to read
+    the parameter); image_name_base: with the part builder, look for images whose names clash."""
     components = ec2_components(ec2, stack_name)
     result = {}
     if "network" in parts:
@@ -315,6 +327,8 @@ def describe_stack(ec2, elbv2, autoscaling, stack_name, parts, ssm_factory=None,
     if "builder" in parts:
         builder = builder_facts(ec2, components)
         builder["snapshot_ids"] = orphan_snapshot_ids(ec2, components, (image or {}).get("images", []) + builder["images"])
+        builder["name_clashes"] = name_clashes(ec2, stack_name, image_name_base, set(i["image_id"] for i in builder["images"])) \
+            if image_name_base else []
         result["builder"] = builder
     if "base_image" in parts:
         result["base_image"] = base_image_facts(ec2, ssm_factory, (image or {}).get("images", []), **(base_image or {}))

@@ -43,6 +43,11 @@ options:
     description: With the part C(base_image), the SSM parameter naming the base AMI when no other source gives it.
     type: str
     default: /aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64
+  image_name_base:
+    description:
+      - With the part C(builder), list the images this account owns named C(<image_name_base> vN) that are
+        not the stack's (RV(builder.name_clashes)).
+    type: str
   track_latest_base:
     description:
       - With the part C(base_image) and no O(base_image_id), read O(base_image_ssm_parameter) even when
@@ -163,6 +168,12 @@ builder:
       description: Snapshots tagged as the stack's image snapshots that none of its images owns (a removal stopped midway).
       type: list
       elements: str
+    name_clashes:
+      description:
+        - With O(image_name_base), images this account owns named like the stack's images (C(<image_name_base> vN))
+          that do not carry the stack tag, each C(image_id) and C(name); empty without it.
+      type: list
+      elements: dict
 base_image:
   description: The base AMI, with the part C(base_image); the fields other than C(source) are null when not found.
   returned: when requested
@@ -196,6 +207,7 @@ def main():
         base_image_id=dict(type="str"),
         base_image_ssm_parameter=dict(type="str", default="/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"),
         track_latest_base=dict(type="bool", default=False),
+        image_name_base=dict(type="str"),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     parts = module.params["parts"]
@@ -209,6 +221,7 @@ def main():
             ssm_factory=lambda: aws_client(module, "ssm"),
             base_image=dict(image_id=module.params["base_image_id"], ssm_parameter=module.params["base_image_ssm_parameter"],
                             track_latest=module.params["track_latest_base"]),
+            image_name_base=module.params["image_name_base"],
         )
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
         module.fail_json_aws(e, msg="Failed to read stack %s" % module.params["stack_name"])

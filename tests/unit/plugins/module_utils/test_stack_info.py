@@ -77,7 +77,8 @@ def test_a_stack_that_never_existed(clients):
     build_network(ec2, "blue")
     result = describe_stack(Retrying(ec2), Retrying(elbv2), Retrying(autoscaling), "lab", ["network", "image", "alb", "asg", "builder"])
     assert result == {"network": None, "image": None, "alb": None, "asg": None,
-                      "builder": {"instance_ids": [], "security_group_ids": [], "instances": [], "images": [], "snapshot_ids": []},
+                      "builder": {"instance_ids": [], "security_group_ids": [], "instances": [], "images": [], "snapshot_ids": [],
+                                  "name_clashes": []},
                       "exists": False}
 
 

@@ -94,7 +94,8 @@ def test_a_stack_without_images(cloud):
     bake(cloud, "blue-Web Server v1", 1, "f1", stack="blue")
     result = describe(cloud, ["image", "builder"])
     assert result["image"] is None
-    assert result["builder"] == {"instance_ids": [], "security_group_ids": [], "instances": [], "images": [], "snapshot_ids": []}
+    assert result["builder"] == {"instance_ids": [], "security_group_ids": [], "instances": [], "images": [], "snapshot_ids": [],
+                                 "name_clashes": []}
 
 
 def test_version_from_the_name_when_the_tag_is_missing():
@@ -227,3 +228,18 @@ def test_a_base_that_aws_does_not_know(stubbed):
     ec2_stub.add_client_error("describe_images", "InvalidAMIID.NotFound", "no", expected_params={"ImageIds": [BASE["ImageId"]]})
     base = si.base_image_facts(ec2, ssm_factory, [], image_id=BASE["ImageId"], ssm_parameter=SSM_PARAMETER)
     assert (base["image_id"], base["source"], base["name"], base["root_device_name"]) == (BASE["ImageId"], "option", None, None)
+
+
+def test_images_whose_names_clash_with_the_stacks_next_versions(cloud):
+    ec2 = cloud["ec2"]
+    ours, _snapshot = bake(cloud, "Web Server v1", 1, "f1")
+    bake(cloud, "Web Server v2", 2, "f2", stack="blue")  # another stack's image of the same name base
+    hand = ec2.run_instances(ImageId=cloud["base"], InstanceType="t2.micro", MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
+    by_hand = ec2.create_image(InstanceId=hand, Name="Web Server v3")["ImageId"]  # the lab done by hand
+    ec2.create_image(InstanceId=hand, Name="Web Server v3 copy")
+    live = builder(cloud, fingerprint="f4", image_name="Web Server v4")
+    ec2.create_image(InstanceId=live, Name="Web Server v4")  # ours, not tagged yet: no clash
+    clashes = si.describe_stack(Retrying(ec2), None, None, "lab", ["builder"], image_name_base="Web Server")["builder"]["name_clashes"]
+    assert [(c["name"], c["image_id"] == by_hand) for c in clashes] == [("Web Server v2", False), ("Web Server v3", True)]
+    assert ours not in [c["image_id"] for c in clashes]
+    assert describe(cloud, ["builder"])["builder"]["name_clashes"] == []
