@@ -52,7 +52,7 @@ extends_documentation_fragment:
 EXAMPLES = r"""
 - name: Wait for the image just created
   immersionday.ha_web.ami_wait:
-    image_id: "{{ bake.image.image_id }}"
+    image_id: "{{ created.image_id }}"
     wait_timeout: 1800
   register: ami
 
@@ -97,10 +97,10 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.immersionday.ha_web.plugins.module_utils.image import get_image
-from ansible_collections.immersionday.ha_web.plugins.module_utils.image import image_facts
-from ansible_collections.immersionday.ha_web.plugins.module_utils.image import image_failure
-from ansible_collections.immersionday.ha_web.plugins.module_utils.image import wait_for_image
+from ansible_collections.immersionday.ha_web.plugins.module_utils.ami import get_image
+from ansible_collections.immersionday.ha_web.plugins.module_utils.ami import image_facts
+from ansible_collections.immersionday.ha_web.plugins.module_utils.ami import image_failure
+from ansible_collections.immersionday.ha_web.plugins.module_utils.ami import wait_for_image
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import WaitFailed
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import WaitTimeout
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import aws_client

@@ -13,11 +13,15 @@ short_description: Read every resource of one HA web stack by its tags
 version_added: 0.1.0
 description:
   - Finds the resources of a stack through the tags C(ha_web:stack) and C(ha_web:component)
-    that every module of this collection puts on what it creates, and returns them in the
+    that the roles of this collection put on what they create, and returns them in the
     shapes of the facts the roles hand on (C(ha_web_network), C(ha_web_image), C(ha_web_alb),
     C(ha_web_asg)).
   - A role that runs alone by tag uses it to find what earlier roles built; the playbooks use it
     for the outputs file and the summary.
+  - With the part C(base_image) it also resolves the base AMI of the C(web_ami) role's next bake, that
+    is the given O(base_image_id); else, unless O(track_latest_base), the base recorded on the stack's
+    newest image; else the value of the public SSM parameter O(base_image_ssm_parameter)
+    (C(GetParameter), retried on throttling, only then). Its root device comes from C(DescribeImages).
   - Read-only; never changes anything.
 author:
   - Immersion Day HA web maintainers (@immersionday)
@@ -30,8 +34,26 @@ options:
     description: Which parts of the stack to read; fewer parts make fewer API calls.
     type: list
     elements: str
-    choices: [network, image, alb, asg, builder]
+    choices: [network, image, alb, asg, builder, base_image]
     default: [network, image, alb, asg]
+  base_image_id:
+    description: With the part C(base_image), the base AMI (no SSM parameter is read).
+    type: str
+  base_image_ssm_parameter:
+    description: With the part C(base_image), the SSM parameter naming the base AMI when no other source gives it.
+    type: str
+    default: /aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64
+  image_name_base:
+    description:
+      - With the part C(builder), list the images this account owns named C(<image_name_base> vN) that are
+        not the stack's (RV(builder.name_clashes)).
+    type: str
+  track_latest_base:
+    description:
+      - With the part C(base_image) and no O(base_image_id), read O(base_image_ssm_parameter) even when
+        the stack's newest image records its base (tag C(ha_web:base-image)).
+    type: bool
+    default: false
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -48,6 +70,13 @@ EXAMPLES = r"""
 - name: Use it
   ansible.builtin.set_fact:
     ha_web_network: "{{ stack.network }}"
+
+- name: Read the stack's images and the base AMI of its next bake (its recorded base, else the current Amazon Linux)
+  immersionday.ha_web.stack_info:
+    stack_name: lab
+    parts: [image, base_image]
+    base_image_ssm_parameter: /aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64
+  register: stack
 """
 
 RETURN = r"""
@@ -96,7 +125,9 @@ availability_zones:
   elements: str
   sample: [ap-northeast-2a, ap-northeast-2b, ap-northeast-2c, ap-northeast-2d]
 image:
-  description: The newest available image of the stack (else the newest), as C(ha_web_image).
+  description:
+    - The newest available image of the stack (else the newest), as C(ha_web_image), and every image of
+      the stack; null when the stack has no image.
   returned: when requested
   type: dict
   contains:
@@ -105,6 +136,14 @@ image:
     fingerprint: {description: Fingerprint of what went into the image., type: str}
     state: {description: AMI state., type: str}
     image_ids: {description: 'Every image of the stack, newest first.', type: list, elements: str}
+    images:
+      description:
+        - Every image of the stack, newest first (by version, then creation date), with C(image_id), C(name),
+          C(state), C(creation_date), C(fingerprint), C(base_image_id) (tag C(ha_web:base-image)), C(version),
+          C(tagged) (carries the stack tag), C(snapshot_ids) and C(untagged_snapshot_ids) (its snapshots that
+          do not carry the stack tag yet).
+      type: list
+      elements: dict
 alb:
   description:
     - The load balancer part, as C(ha_web_alb), plus what the alb role compares with what it wants
@@ -204,9 +243,45 @@ asg:
       type: list
       elements: dict
 builder:
-  description: Builder instances and security groups an interrupted bake left behind.
+  description: What an interrupted bake or image removal left behind.
   returned: when requested
   type: dict
+  contains:
+    instance_ids: {description: Builder instances not terminated yet., type: list, elements: str}
+    security_group_ids: {description: Builder security groups., type: list, elements: str}
+    instances:
+      description: 'Those instances: C(instance_id), C(state), C(fingerprint), C(image_name), C(base_image_id), C(public_ip).'
+      type: list
+      elements: dict
+    images:
+      description:
+        - Images made from a live builder that do not carry the stack tag yet (a bake stopped between
+          C(CreateImage) and tagging), shaped like RV(image.images); C(fingerprint) and C(base_image_id)
+          are the builder's.
+      type: list
+      elements: dict
+    snapshot_ids:
+      description: Snapshots tagged as the stack's image snapshots that none of its images owns (a removal stopped midway).
+      type: list
+      elements: str
+    name_clashes:
+      description:
+        - With O(image_name_base), images this account owns named like the stack's images (C(<image_name_base> vN))
+          that do not carry the stack tag, each C(image_id) and C(name); empty without it.
+      type: list
+      elements: dict
+base_image:
+  description: The base AMI, with the part C(base_image); the fields other than C(source) are null when not found.
+  returned: when requested
+  type: dict
+  contains:
+    image_id: {description: The AMI id (null when the SSM parameter does not exist)., type: str}
+    source: {description: 'C(option) (O(base_image_id)), C(recorded) (on the newest image) or C(ssm).', type: str}
+    ssm_parameter: {description: The SSM parameter read., type: str}
+    name: {description: The AMI name (null when the AMI does not exist)., type: str}
+    state: {description: The AMI state., type: str}
+    root_device_name: {description: 'Its root device, e.g. C(/dev/xvda).', type: str}
+    root_volume_size: {description: Size of its root snapshot in GiB., type: int}
 """
 
 try:
@@ -223,8 +298,12 @@ from ansible_collections.immersionday.ha_web.plugins.module_utils.stack_info imp
 def main():
     argument_spec = dict(
         stack_name=dict(type="str", required=True),
-        parts=dict(type="list", elements="str", choices=["network", "image", "alb", "asg", "builder"],
+        parts=dict(type="list", elements="str", choices=["network", "image", "alb", "asg", "builder", "base_image"],
                    default=["network", "image", "alb", "asg"]),
+        base_image_id=dict(type="str"),
+        base_image_ssm_parameter=dict(type="str", default="/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"),
+        track_latest_base=dict(type="bool", default=False),
+        image_name_base=dict(type="str"),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     parts = module.params["parts"]
@@ -235,6 +314,10 @@ def main():
             aws_client(module, "autoscaling") if "asg" in parts else None,
             module.params["stack_name"],
             parts,
+            ssm_factory=lambda: aws_client(module, "ssm"),
+            base_image=dict(image_id=module.params["base_image_id"], ssm_parameter=module.params["base_image_ssm_parameter"],
+                            track_latest=module.params["track_latest_base"]),
+            image_name_base=module.params["image_name_base"],
         )
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
         module.fail_json_aws(e, msg="Failed to read stack %s" % module.params["stack_name"])

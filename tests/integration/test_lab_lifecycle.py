@@ -20,7 +20,7 @@ def test_check_mode_on_a_fresh_stack_plans_every_part_and_creates_nothing(lab):
     run = playbook(lab["cloud"], "site.yml", "--check", "--diff", "-e", "stack_name=plan-only")
     assert run.rc == 0, run.output[-4000:]
     for planned in ("Create the VPC plan-only-VPC-Lab 10.0.0.0/16", "would create route table plan-only-Private route",
-                    "create load balancer plan-only-Web-ALB", "name: plan-only-Web Server v1",
+                    "create load balancer plan-only-Web-ALB", "would bake plan-only-Web Server v1",
                     "would create Auto Scaling group plan-only-Web-ASG"):
         assert planned in run.output, planned
     # network: the Elastic IP, the VPC and the plan of what needs their ids; alb, web_ami: one each;

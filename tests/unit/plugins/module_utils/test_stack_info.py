@@ -78,7 +78,9 @@ def test_a_stack_that_never_existed(clients):
     result = describe_stack(Retrying(ec2), Retrying(elbv2), Retrying(autoscaling), "lab", ["network", "image", "alb", "asg", "builder"])
     assert {REGION + "a", REGION + "c"} <= set(result.pop("availability_zones"))  # asked with the network part
     assert result == {"network": None, "image": None, "alb": None, "asg": None,
-                      "builder": {"instance_ids": [], "security_group_ids": []}, "exists": False}
+                      "builder": {"instance_ids": [], "security_group_ids": [], "instances": [], "images": [], "snapshot_ids": [],
+                                  "name_clashes": []},
+                      "exists": False}
 
 
 def test_load_balancer_found_by_tags(clients):
