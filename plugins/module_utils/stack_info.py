@@ -368,21 +368,38 @@ def _load_balancer(elbv2, balancer, tags, listeners, group_names):
     }
 
 
+def _untagged_target_groups(elbv2, groups, vpc_ids):
+    """Target groups in the stack's VPC that carry no stack tag at all: community.aws.elb_target_group
+    creates a group, then tags it in another call, so a run killed in between leaves one."""
+    candidates = dict((tg["TargetGroupArn"], tg) for tg in groups if tg.get("VpcId") in vpc_ids)
+    arns = sorted(candidates)
+    untagged = []
+    for start in range(0, len(arns), 20):
+        for description in elbv2.describe_tags(ResourceArns=arns[start:start + 20], aws_retry=True)["TagDescriptions"]:
+            tags = tags_of(description)
+            if STACK_TAG not in tags:
+                untagged.append(_target_group(candidates[description["ResourceArn"]], tags))
+    return sorted(untagged, key=lambda tg: tg["name"])
+
+
 def alb_facts(elbv2, stack_name, components, ec2):
     """The alb part: the keys of the ha_web_alb fact, plus what the role compares with what it
     wants (security_group, target_group, load_balancer: rules, health check, subnets,
-    attributes, listeners, tags); null for what the stack does not have."""
+    attributes, listeners, tags); null for what the stack does not have. When the stack has no
+    tagged target group, untagged_target_groups lists those of its VPC without a stack tag."""
     balancers = paginate(elbv2, "describe_load_balancers").get("LoadBalancers", [])
     alb_arn, alb_tags = _elbv2_tagged(elbv2, [lb["LoadBalancerArn"] for lb in balancers], stack_name, "alb")
     groups = paginate(elbv2, "describe_target_groups").get("TargetGroups", [])
     tg_arn, tg_tags = _elbv2_tagged(elbv2, [tg["TargetGroupArn"] for tg in groups], stack_name, "target-group")
     sg_ids = components.get("alb-sg") or []
     group = _security_group(ec2, sg_ids) if sg_ids else None
-    if not (alb_arn or tg_arn or group):
+    vpc_ids = set(components.get("vpc") or [])
+    untagged = _untagged_target_groups(elbv2, groups, vpc_ids) if vpc_ids and not tg_arn else []
+    if not (alb_arn or tg_arn or group or untagged):
         return None
     facts = {"load_balancer_arn": alb_arn, "target_group_arn": tg_arn, "security_group_id": group["group_id"] if group else None,
              "dns_name": None, "url": None, "listener_arn": None, "https_listener_arn": None, "state": None,
-             "security_group": group, "target_group": None, "load_balancer": None}
+             "security_group": group, "target_group": None, "load_balancer": None, "untagged_target_groups": untagged}
     if tg_arn:
         facts["target_group"] = _target_group([tg for tg in groups if tg["TargetGroupArn"] == tg_arn][0], tg_tags)
     if alb_arn:

@@ -183,6 +183,12 @@ alb:
         health_check: {description: 'Health check: protocol, port, path, interval, timeout, healthy_threshold, unhealthy_threshold, matcher.',
                        type: dict}
         tags: {description: Tags., type: dict}
+    untagged_target_groups:
+      description:
+        - When the stack has no tagged target group, the target groups in its VPC that carry no C(ha_web:stack) tag, shaped as
+          RV(alb.target_group) (community.aws.elb_target_group tags a new group in a second call; a run killed in between leaves one).
+      type: list
+      elements: dict
     load_balancer:
       description: The load balancer, null when absent.
       type: dict

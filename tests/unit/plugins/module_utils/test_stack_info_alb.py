@@ -137,3 +137,20 @@ def test_listener_spec_as_aws_answers_it():
     assert listener_spec(listener, {})["DefaultActions"] == [{"Type": "forward", "TargetGroupArn": TG_ARN}]
     weighted = {"Type": "forward", "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": TG_ARN}, {"TargetGroupArn": TG_ARN + "2"}]}}
     assert listener_spec({"Port": 80, "Protocol": "HTTP", "DefaultActions": [weighted]}, {TG_ARN: "Web-TG"})["DefaultActions"] == [weighted]
+
+
+def test_an_untagged_target_group_in_the_stacks_vpc(clients):
+    # community.aws.elb_target_group creates a group, then tags it: a killed run leaves it untagged.
+    ec2, elbv2, _autoscaling = clients
+    vpc, _subnets, _nat, _eip = build_network(ec2, "lab")
+    other_vpc, _s, _n, _e = build_network(ec2, "blue")
+    tg = elbv2.create_target_group(Name="Web-TG", Protocol="HTTP", Port=80, VpcId=vpc)["TargetGroups"][0]["TargetGroupArn"]
+    elbv2.create_target_group(Name="Other-TG", Protocol="HTTP", Port=80, VpcId=other_vpc)
+    elbv2.create_target_group(Name="Blue-TG", Protocol="HTTP", Port=80, VpcId=vpc, Tags=tags("blue", "target-group"))
+    alb = alb_of(clients)
+    assert alb["target_group"] is None and alb["target_group_arn"] is None
+    assert [(g["arn"], g["name"], g["tags"]) for g in alb["untagged_target_groups"]] == [(tg, "Web-TG", {})]
+    # Once tagged, it is the stack's target group and no longer listed.
+    elbv2.add_tags(ResourceArns=[tg], Tags=tags("lab", "target-group"))
+    alb = alb_of(clients)
+    assert alb["target_group"]["arn"] == tg and alb["untagged_target_groups"] == []
