@@ -795,8 +795,8 @@ def describe_stack(ec2, elbv2, autoscaling, stack_name, parts, ssm_factory=None,
         result["base_image"] = base_image_facts(ec2, ssm_factory, (image or {}).get("images", []), **(base_image or {}))
     if names:
         result["name_holders"] = name_holders(ec2, elbv2, autoscaling, stack_name, names, result)
-    if "asg" in parts:
-        image_id = image_id or (image or {}).get("image_id")
-        result["image_root"] = image_root(ec2, image_id, (result["asg"] or {}).get("launch_template")) if image_id else None
+    image_id = image_id or (image or {}).get("image_id")
+    if "asg" in parts and image_id:
+        result["image_root"] = image_root(ec2, image_id, (result["asg"] or {}).get("launch_template"))
     result["exists"] = bool(components) or any(result.get(part) for part in ("image", "alb", "asg"))
     return result

@@ -273,9 +273,9 @@ name_holders:
 image_root:
   description:
     - With the part C(asg), the root device of O(image_id) (C(image_id), C(root_device_name), C(root_volume_size) in GiB,
-      the last two null when the image is not found); null when no image is known or when the launch template's
-      versions already use that image with a root device (nothing to read).
-  returned: when the part asg is requested
+      the last two null when the image is not found); null when the launch template's versions already use that
+      image with a root device (nothing to read).
+  returned: when the part asg is requested and an image is known (O(image_id), or the part image found one)
   type: dict
 builder:
   description: What an interrupted bake or image removal left behind.
