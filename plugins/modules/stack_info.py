@@ -50,8 +50,8 @@ options:
     type: str
   names:
     description:
-      - Account-unique names to look up by name, whoever holds them (RV(name_holders)): the roles check them on
-        their create path, before any change. A name held by the stack's own resource read in O(parts) costs no call.
+      - Account-unique names to look up, whoever holds them (RV(name_holders)); the roles check them on their create
+        path, before any change. A name held by the stack's own resource read in O(parts) costs no call.
     type: dict
     suboptions:
       load_balancer: {description: A load balancer name., type: str}
