@@ -571,6 +571,87 @@ def asg_facts(ec2, autoscaling, stack_name):
     return facts
 
 
+UNTAGGED = "untagged"
+
+
+def _holder(tags):
+    """The stack that a resource's tags name (tag ha_web:stack), or UNTAGGED without one."""
+    return tags.get(STACK_TAG) or UNTAGGED
+
+
+def _elbv2_holder(elbv2, arn):
+    return _holder(tags_of(elbv2.describe_tags(ResourceArns=[arn], aws_retry=True)["TagDescriptions"][0]))
+
+
+def name_holders(ec2, elbv2, autoscaling, stack_name, names, result):
+    """Who holds each account-unique name in `names` (keys load_balancer, target_group,
+    auto_scaling_group, launch_template): the holder's ha_web:stack tag, UNTAGGED when it has none,
+    None when no resource has the name. The roles check it on their create path, before any change.
+    A name held by the stack's own resource that `result` already read costs no call."""
+    alb = (result.get("alb") or {}) if "alb" in result else None
+    asg = (result.get("asg") or {}) if "asg" in result else None
+    holders = {}
+    name = names.get("load_balancer")
+    if name:
+        own = (alb or {}).get("load_balancer") or {}
+        if own.get("name") == name:
+            holders["load_balancer"] = stack_name
+        else:
+            try:
+                found = elbv2.describe_load_balancers(Names=[name], aws_retry=True)["LoadBalancers"]
+            except is_boto3_error_code("LoadBalancerNotFound"):
+                found = []
+            holders["load_balancer"] = _elbv2_holder(elbv2, found[0]["LoadBalancerArn"]) if found else None
+    name = names.get("target_group")
+    if name:
+        own = (alb or {}).get("target_group") or {}
+        if own.get("name") == name:
+            holders["target_group"] = stack_name
+        else:
+            try:
+                found = elbv2.describe_target_groups(Names=[name], aws_retry=True)["TargetGroups"]
+            except is_boto3_error_code("TargetGroupNotFound"):
+                found = []
+            holders["target_group"] = _elbv2_holder(elbv2, found[0]["TargetGroupArn"]) if found else None
+    name = names.get("auto_scaling_group")
+    if name:
+        own = (asg or {}).get("group") or {}
+        if own.get("name") == name:
+            holders["auto_scaling_group"] = stack_name
+        else:
+            found = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[name], aws_retry=True)["AutoScalingGroups"]
+            holders["auto_scaling_group"] = _holder(dict((t["Key"], t.get("Value")) for t in found[0].get("Tags") or [])) if found else None
+    name = names.get("launch_template")
+    if name:
+        own = (asg or {}).get("launch_template") or {}
+        if own.get("name") == name:
+            holders["launch_template"] = stack_name
+        else:
+            found = ec2.describe_launch_templates(Filters=[{"Name": "launch-template-name", "Values": [name]}],
+                                                  aws_retry=True)["LaunchTemplates"]
+            holders["launch_template"] = _holder(tags_of(found[0])) if found else None
+    return holders
+
+
+def image_root(ec2, image_id, template):
+    """The root device (name, size in GiB of its snapshot) of image_id, for the asg role's launch
+    template; None when the launch template's versions read (`template`, launch_template_view) all
+    use that image and record its root device already (nothing to describe: a no-op)."""
+    versions = list(((template or {}).get("versions") or {}).values())
+    if versions and all(v.get("image_id") == image_id and v.get("root_device_name") for v in versions):
+        return None
+    try:
+        found = ec2.describe_images(ImageIds=[image_id], aws_retry=True)["Images"]
+    except is_boto3_error_code(["InvalidAMIID.NotFound", "InvalidAMIID.Malformed", "InvalidAMIID.Unavailable"]):
+        found = []
+    if not found:
+        return {"image_id": image_id, "root_device_name": None, "root_volume_size": None}
+    image = found[0]
+    root = [m for m in image.get("BlockDeviceMappings") or [] if m.get("DeviceName") == image.get("RootDeviceName")]
+    return {"image_id": image_id, "root_device_name": image.get("RootDeviceName"),
+            "root_volume_size": (root[0].get("Ebs") or {}).get("VolumeSize") if root else None}
+
+
 def name_clashes(ec2, stack_name, image_name_base, ours):
     """Own images named "<image_name_base> vN" that are not the stack's (no stack tag of it, not in
     `ours`): a bake of that name would fail, so the role stops before any change."""
@@ -682,10 +763,14 @@ def base_image_facts(ec2, ssm_factory, images, image_id=None, ssm_parameter=None
     return facts
 
 
-def describe_stack(ec2, elbv2, autoscaling, stack_name, parts, ssm_factory=None, base_image=None, image_name_base=None):
+def describe_stack(ec2, elbv2, autoscaling, stack_name, parts, ssm_factory=None, base_image=None, image_name_base=None,
+                   names=None, image_id=None):
     """The requested parts of the stack. base_image: dict(image_id=..., ssm_parameter=...,
     track_latest=...) for the part base_image (ssm_factory: makes an SSM client, called only to read
-    the parameter); image_name_base: with the part builder, look for images whose names clash."""
+    the parameter); image_name_base: with the part builder, look for images whose names clash;
+    names: who holds these account-unique names (name_holders); image_id: with the part asg, the
+    root device of this image (else of the stack's image when the part image is read) unless the
+    launch template already records it (image_root)."""
     # Only these parts take ids from DescribeTags (asg describes by tag filters).
     components = ec2_components(ec2, stack_name) if set(parts) & set(["network", "alb", "image", "builder", "base_image"]) else {}
     result = {}
@@ -708,5 +793,10 @@ def describe_stack(ec2, elbv2, autoscaling, stack_name, parts, ssm_factory=None,
         result["builder"] = builder
     if "base_image" in parts:
         result["base_image"] = base_image_facts(ec2, ssm_factory, (image or {}).get("images", []), **(base_image or {}))
+    if names:
+        result["name_holders"] = name_holders(ec2, elbv2, autoscaling, stack_name, names, result)
+    image_id = image_id or (image or {}).get("image_id")
+    if "asg" in parts and image_id:
+        result["image_root"] = image_root(ec2, image_id, (result["asg"] or {}).get("launch_template"))
     result["exists"] = bool(components) or any(result.get(part) for part in ("image", "alb", "asg"))
     return result

@@ -48,6 +48,21 @@ options:
       - With the part C(builder), list the images this account owns named C(<image_name_base> vN) that are
         not the stack's (RV(builder.name_clashes)).
     type: str
+  names:
+    description:
+      - Account-unique names to look up, whoever holds them (RV(name_holders)); the roles check them on their create
+        path, before any change. A name held by the stack's own resource read in O(parts) costs no call.
+    type: dict
+    suboptions:
+      load_balancer: {description: A load balancer name., type: str}
+      target_group: {description: A target group name., type: str}
+      auto_scaling_group: {description: An Auto Scaling group name., type: str}
+      launch_template: {description: A launch template name., type: str}
+  image_id:
+    description:
+      - With the part C(asg), the image whose root device the launch template maps (RV(image_root)); without it, the
+        stack's image when the part C(image) is read.
+    type: str
   track_latest_base:
     description:
       - With the part C(base_image) and no O(base_image_id), read O(base_image_ssm_parameter) even when
@@ -248,6 +263,20 @@ asg:
         estimated_instance_warmup.'
       type: list
       elements: dict
+name_holders:
+  description:
+    - With O(names), for each name given, the tag C(ha_web:stack) of the resource that holds it, C(untagged) when that
+      resource has no such tag, null when no resource has the name.
+  returned: when O(names) is given
+  type: dict
+  sample: {load_balancer: lab, target_group: null}
+image_root:
+  description:
+    - With the part C(asg), the root device of O(image_id) (C(image_id), C(root_device_name), C(root_volume_size) in GiB,
+      the last two null when the image is not found); null when the launch template's versions already use that
+      image with a root device (nothing to read).
+  returned: when the part asg is requested and an image is known (O(image_id), or the part image found one)
+  type: dict
 builder:
   description: What an interrupted bake or image removal left behind.
   returned: when requested
@@ -310,20 +339,28 @@ def main():
         base_image_ssm_parameter=dict(type="str", default="/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"),
         track_latest_base=dict(type="bool", default=False),
         image_name_base=dict(type="str"),
+        names=dict(type="dict", options=dict(
+            load_balancer=dict(type="str"), target_group=dict(type="str"),
+            auto_scaling_group=dict(type="str"), launch_template=dict(type="str"),
+        )),
+        image_id=dict(type="str"),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     parts = module.params["parts"]
+    names = dict((key, value) for key, value in (module.params["names"] or {}).items() if value)
     try:
         result = describe_stack(
             aws_client(module, "ec2"),
-            aws_client(module, "elbv2") if "alb" in parts else None,
-            aws_client(module, "autoscaling") if "asg" in parts else None,
+            aws_client(module, "elbv2") if "alb" in parts or set(names) & set(["load_balancer", "target_group"]) else None,
+            aws_client(module, "autoscaling") if "asg" in parts or "auto_scaling_group" in names else None,
             module.params["stack_name"],
             parts,
             ssm_factory=lambda: aws_client(module, "ssm"),
             base_image=dict(image_id=module.params["base_image_id"], ssm_parameter=module.params["base_image_ssm_parameter"],
                             track_latest=module.params["track_latest_base"]),
             image_name_base=module.params["image_name_base"],
+            names=names,
+            image_id=module.params["image_id"],
         )
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
         module.fail_json_aws(e, msg="Failed to read stack %s" % module.params["stack_name"])
