@@ -139,6 +139,10 @@ def test_builder_sg_gone_after_the_bake(lab):
     assert [c["status"] for c in lab["proxy"].calls("ec2:RunInstances")] == [200]
 
 
+def test_no_ssh_key_pair_and_no_ssh_port(lab):
+    assert len(hardening.no_ssh(ec2(lab), STACK, [c["params"] for c in lab["proxy"].calls("ec2:RunInstances")])) == 2
+
+
 def test_alb_drops_invalid_header_fields(lab):
     assert hardening.alb_drops_invalid_headers(lab["cloud"].client("elbv2"), STACK) == "true"
 
@@ -198,6 +202,7 @@ def test_update_run_with_https(lab):
     hardening.encrypted_builder_volume([c["params"] for c in lab["proxy"].calls("ec2:RunInstances")])
     hardening.instance_sg_only_from_alb(ec2(lab), lab["cloud"].client("elbv2"), STACK)
     hardening.builder_sg_gone(ec2(lab), STACK)
+    hardening.no_ssh(ec2(lab), STACK, [c["params"] for c in lab["proxy"].calls("ec2:RunInstances")])
 
 
 def test_https_listener_and_redirect(lab):
