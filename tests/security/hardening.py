@@ -155,3 +155,20 @@ def alb_drops_invalid_headers(elbv2, stack):
     attributes = dict((a["Key"], a["Value"]) for a in elbv2.describe_load_balancer_attributes(LoadBalancerArn=arn)["Attributes"])
     assert attributes.get(DROP_INVALID_HEADERS) == "true", attributes
     return attributes[DROP_INVALID_HEADERS]
+
+
+def no_ssh(ec2, stack, run_instances_params):
+    """No key pair on the builder or in any launch template version, and no security group of the
+    stack admits port 22 (or every port)."""
+    for params in run_instances_params:
+        assert "KeyName" not in params, params
+    _template, versions = launch_template_versions(ec2, stack)
+    for version in versions:
+        assert "KeyName" not in version["LaunchTemplateData"], (version["VersionNumber"], version["LaunchTemplateData"])
+    groups = ec2.describe_security_groups(Filters=[{"Name": "tag:" + STACK_TAG, "Values": [stack]}])["SecurityGroups"]
+    assert groups, "no security group of stack %s" % stack
+    for sg in groups:
+        for rule in sg["IpPermissions"]:
+            every_port = rule["IpProtocol"] == "-1"
+            assert every_port is False and not rule["FromPort"] <= 22 <= rule["ToPort"], (sg["GroupId"], rule)
+    return sorted(sg["GroupId"] for sg in groups)

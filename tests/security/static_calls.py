@@ -1,9 +1,17 @@
-"""The AWS operations the collection's code can call, read from its source (plugins/).
+"""What the collection's own code can call on AWS, read from its source, and which AWS modules its
+roles and playbooks use.
 
-A boto3 method called on a client variable is mapped to its IAM action through botocore's service
-model (``describe_vpc_attribute`` on an EC2 client -> ``ec2:DescribeVpcAttribute``). The clients are
-found by the names the code gives them; ``tests/security/test_iam_policy.py`` fails when a client
-appears under a name this table does not know (see ``unknown_clients``).
+Most calls come from amazon.aws / community.aws modules: those are proven by the record of
+test_iam_policy.py, and their calls on paths the record does not reach are listed there
+(NOT_EXERCISED) after reading each module's source. What is ours is found here:
+
+* ``called_actions()``: a boto3 method called on a client variable in plugins/ (our gap modules
+  and their module_utils), mapped to its IAM action through botocore's service model
+  (``describe_vpc_attribute`` on an EC2 client -> ``ec2:DescribeVpcAttribute``). The clients are
+  found by the names the code gives them; ``unknown_receivers()`` lists an AWS operation called on
+  a variable this table does not know (a client under a new name, which would be missed).
+* ``inline_calls()``: boto3 calls written inline in roles/ and playbooks/ (a ``python -c`` command).
+* ``aws_modules_used()``: the amazon.aws / community.aws modules that roles/ and playbooks/ call.
 """
 import os
 import re
@@ -14,34 +22,33 @@ from botocore import xform_name
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 PLUGINS = os.path.join(ROOT, "plugins")
+TASK_DIRS = (os.path.join(ROOT, "roles"), os.path.join(ROOT, "playbooks"))
 
 # client variable name in plugins/ -> (boto3 service name, IAM prefix)
 CLIENTS = {
     "ec2": ("ec2", "ec2"),
-    "client": ("ec2", "ec2"),  # module_utils/network.py and modules/vpc_network.py
     "elbv2": ("elbv2", "elasticloadbalancing"),
     "asg": ("autoscaling", "autoscaling"),
     "autoscaling": ("autoscaling", "autoscaling"),
     "ssm_factory()": ("ssm", "ssm"),
 }
-# module_utils whose string literals name EC2 client methods (Reconciler._act("...", "create_vpc", ...)).
-STRING_DISPATCH = {"network.py": "ec2"}
+# boto3 service name -> IAM prefix, for the services a boto3 client may be made for
+IAM_PREFIX = dict(CLIENTS.values())
 
-_CALL = re.compile(r"\b(?:self\.)?(ec2|client|elbv2|asg|autoscaling|ssm_factory\(\))\.([a-z][a-z0-9_]*)")
-_PAGINATOR = re.compile(r"\b(?:self\.)?(ec2|client|elbv2|asg|autoscaling)\.get_paginator\(\"([a-z_]+)\"\)")
+_CALL = re.compile(r"\b(?:self\.)?(ec2|elbv2|asg|autoscaling|ssm_factory\(\))\.([a-z][a-z0-9_]*)")
+_PAGINATOR = re.compile(r"\b(?:self\.)?(ec2|elbv2|asg|autoscaling)\.get_paginator\(\"([a-z_]+)\"\)")
 # a client handed to a helper with the operation's name: paginate(ec2, "describe_tags", ...)
-_HANDED = re.compile(r"\b(?:self\.)?(ec2|client|elbv2|asg|autoscaling),\s*\"([a-z_]+)\"")
-_LITERAL = re.compile(r"\"([a-z]+(?:_[a-z0-9]+)+)\"")
+_HANDED = re.compile(r"\b(?:self\.)?(ec2|elbv2|asg|autoscaling),\s*\"([a-z_]+)\"")
 _AWS_CLIENT = re.compile(r"aws_client\(module, \"([a-z0-9]+)\"\)")
+# boto3.client('ec2', ...).delete_launch_template(...) written in a task (the client call may span lines)
+_INLINE = re.compile(r"boto3\.client\(\s*['\"]([a-z0-9]+)['\"][^)]*\)\s*\.([a-z][a-z0-9_]*)\(")
+_FQCN = re.compile(r"^\s*-?\s*((?:amazon|community)\.aws\.[a-z0-9_]+):", re.M)
 
 
-def _operations():
+def _operations(services):
     session = botocore.session.get_session()
-    ops = {}
-    for service, prefix in set(CLIENTS.values()):
-        model = session.get_service_model(service)
-        ops[service] = (prefix, dict((xform_name(name), name) for name in model.operation_names))
-    return ops
+    return dict((service, dict((xform_name(name), name) for name in session.get_service_model(service).operation_names))
+                for service in services)
 
 
 def sources():
@@ -53,22 +60,25 @@ def sources():
                     yield name, handle.read()
 
 
+def task_files():
+    for top in TASK_DIRS:
+        for folder, _dirs, files in os.walk(top):
+            for name in sorted(files):
+                if name.endswith((".yml", ".yaml")):
+                    path = os.path.join(folder, name)
+                    with open(path, encoding="utf-8") as handle:
+                        yield os.path.relpath(path, ROOT), handle.read()
+
+
 def called_actions():
-    """{iam action: sorted file names calling it}."""
-    ops = _operations()
+    """{iam action: sorted file names in plugins/ calling it}."""
+    ops = _operations(set(service for service, _prefix in CLIENTS.values()))
     found = {}
-
-    def add(service, method, name):
-        prefix, table = ops[service]
-        if method in table:
-            found.setdefault("%s:%s" % (prefix, table[method]), set()).add(name)
-
     for name, text in sources():
         for receiver, method in _CALL.findall(text) + _PAGINATOR.findall(text) + _HANDED.findall(text):
-            add(CLIENTS[receiver][0], method, name)
-        if name in STRING_DISPATCH:
-            for method in _LITERAL.findall(text):
-                add(STRING_DISPATCH[name], method, name)
+            service, prefix = CLIENTS[receiver]
+            if method in ops[service]:
+                found.setdefault("%s:%s" % (prefix, ops[service][method]), set()).add(name)
     return dict((action, sorted(files)) for action, files in found.items())
 
 
@@ -80,9 +90,8 @@ def services_created():
 def unknown_receivers():
     """(file, receiver.method) where a name that is an AWS operation of our services is called on a
     variable this table does not know: a client under a new name, which called_actions() would miss."""
-    ops = _operations()
     names = set()
-    for _prefix, table in ops.values():
+    for table in _operations(set(service for service, _prefix in CLIENTS.values())).values():
         names.update(table)
     known = set(r.rstrip("()") for r in CLIENTS) | {"self"}
     out = []
@@ -91,3 +100,32 @@ def unknown_receivers():
             if method in names and receiver.rstrip("()") not in known:
                 out.append((name, "%s.%s" % (receiver, method)))
     return sorted(set(out))
+
+
+def inline_calls():
+    """{iam action: sorted task files} of the boto3 calls written inline in roles/ and playbooks/;
+    an unknown service or operation is returned as '<service>:?<method>' so that a test shows it."""
+    found = {}
+    for path, text in task_files():
+        for service, method in _INLINE.findall(text):
+            if service in IAM_PREFIX:
+                table = _operations([service])[service]
+                action = "%s:%s" % (IAM_PREFIX[service], table[method]) if method in table else "%s:?%s" % (service, method)
+            else:
+                action = "%s:?%s" % (service, method)
+            found.setdefault(action, set()).add(path)
+    return dict((action, sorted(paths)) for action, paths in found.items())
+
+
+def boto3_in_tasks():
+    """Task files that mention boto3 at all (each must be understood by inline_calls())."""
+    return sorted(path for path, text in task_files() if "boto3" in text)
+
+
+def aws_modules_used():
+    """{fully qualified amazon.aws / community.aws module: sorted task files using it}."""
+    found = {}
+    for path, text in task_files():
+        for module in _FQCN.findall(text):
+            found.setdefault(module, set()).add(path)
+    return dict((module, sorted(paths)) for module, paths in found.items())

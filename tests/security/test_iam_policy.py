@@ -7,8 +7,13 @@ permission is docs/iam-policy.json, every call going through the test proxy in r
     loopback behind a round robin; stack found by stack_info) -> update run (new AMI, HTTPS with an
     ACM certificate, other settings changed) -> HTTPS checks -> teardown
 
-then the record's set of service:Action equals the policy's actions, apart from NOT_EXERCISED.
+then the record's set of service:Action equals the policy's actions, apart from NOT_EXERCISED (in
+the policy, not reached here) and NEEDS_NO_PERMISSION (seen, allowed without a policy).
 The tests run in order; each needs the previous one.
+
+Re-deriving the policy after the roles change: HA_WEB_IAM_DERIVE=/tmp/calls.jsonl runs the same
+lifecycle with a deployer allowed "*" and keeps every call in that file; the last test then lists
+the service:Action seen (write them into docs/iam-policy.json by concern, named, no wildcards).
 """
 import json
 import os
@@ -24,22 +29,35 @@ from lab_env import check_lab
 
 STACK = "lab"
 
-# In the policy, called by the code (static_calls finds each in plugins/), and not seen by the
-# record here: paths that only repair drift made outside Ansible, and one that moto cannot reach.
+# In the policy, callable by the code on paths this lifecycle does not reach: drift made outside
+# Ansible that a role compares and repairs, a guard before a create, and one call moto cannot
+# answer. Each was read in the module's source (amazon.aws 10.1.2, community.aws 10.0.0) or is ours
+# (static_calls finds our plugins' calls); test_policy_documents checks that each is one of them.
 NOT_EXERCISED = {
-    "autoscaling:StartInstanceRefresh": "asg: rolls the instances onto a new AMI; moto does not implement instance refresh, "
-                                        "so DescribeInstanceRefreshes (allowed, seen) answers 'unsupported' and the module "
-                                        "warns instead of starting one (asserted in test_update_run_with_https)",
-    "ec2:ReplaceRoute": "network: a default route that someone pointed elsewhere is put back",
-    "ec2:ReplaceRouteTableAssociation": "network: a subnet someone moved to another route table is moved back",
-    "elasticloadbalancing:SetSubnets": "alb: the load balancer's subnets were changed outside Ansible",
-    "elasticloadbalancing:SetSecurityGroups": "alb: the load balancer's security groups were changed outside Ansible",
-    "elasticloadbalancing:SetIpAddressType": "alb: the load balancer was switched to dualstack outside Ansible",
-    "autoscaling:AttachLoadBalancerTargetGroups": "asg: the group lost its target group (detached or recreated)",
-    "autoscaling:DetachLoadBalancerTargetGroups": "asg: the group carries a target group that is not the stack's",
-    "ec2:DescribeSnapshots": "web_image: a snapshot of the stack that DescribeTags lists and no image of the stack owns, "
-                             "left by a removal interrupted after DeregisterImage (tests/unit/plugins/module_utils/test_image.py)",
+    "ec2:ReplaceRoute": "network: ec2_vpc_route_table replaces a default route that someone pointed elsewhere "
+                        "(network__plan public_rt_todo / private_rt_todo compare the route's target)",
+    "ec2:DisassociateAddress": "network: ec2_eip (state absent, device_id, release_on_disassociation false) frees the Elastic IP "
+                               "from the interface of a NAT gateway deleted outside Ansible that still holds it (moto keeps the "
+                               "association; AWS drops it a moment after the deletion)",
+    "ec2:DescribeSnapshots": "web_ami: stack_info checks that a snapshot of the stack that DescribeTags lists and no image owns "
+                             "still exists (left by a removal interrupted after DeregisterImage; "
+                             "tests/unit/plugins/module_utils/test_stack_info_image.py), then ec2_snapshot deletes it",
+    "elasticloadbalancing:SetSubnets": "alb: elb_application_lb puts back the load balancer's subnets changed outside Ansible",
+    "elasticloadbalancing:SetSecurityGroups": "alb: elb_application_lb puts back the load balancer's security group changed outside Ansible",
+    "elasticloadbalancing:SetIpAddressType": "alb: elb_application_lb switches back to ipv4 a load balancer switched to dualstack",
+    "autoscaling:AttachLoadBalancerTargetGroups": "asg: autoscaling_group re-attaches the target group the group lost",
+    "autoscaling:DetachLoadBalancerTargetGroups": "asg: autoscaling_group detaches a target group that is not the stack's",
+    "autoscaling:DescribeLifecycleHooks": "asg: the name guard on the create path: autoscaling_group_info describes the lifecycle "
+                                          "hooks of a group of another owner that holds the group's name (the run then stops "
+                                          "before any change)",
+    "autoscaling:StartInstanceRefresh": "asg: autoscaling_instance_refresh rolls the instances onto a new template version; moto "
+                                        "does not implement instance refresh, so DescribeInstanceRefreshes (allowed, seen) fails "
+                                        "and the role says so instead of starting one (asserted in test_update_run_with_https)",
 }
+
+# Seen in the record but needing no permission: ec2_security_group asks for the caller's account on
+# every run, and sts:GetCallerIdentity is allowed whatever the policies say (on AWS as on moto).
+NEEDS_NO_PERMISSION = {"sts:GetCallerIdentity"}
 
 # What the update run changes (each setting makes at least one call that a plain deploy does not).
 UPDATE_VARS = {
@@ -57,12 +75,17 @@ CAPTURE = ("ec2:RunInstances", "ec2:CreateLaunchTemplate", "ec2:CreateLaunchTemp
 DENIED = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation")
 
 
+# Derive mode (see above): the deployer may call anything, the proxy appends every call to the file.
+DERIVE = os.environ.get("HA_WEB_IAM_DERIVE")
+ALLOW_ALL = {"Version": "2012-10-17", "Statement": [{"Sid": "Derive", "Effect": "Allow", "Action": "*", "Resource": "*"}]}
+
+
 @pytest.fixture(scope="module")
 def lab(iam_cloud, tmp_path_factory):
-    iam_cloud.set_policy(load_policy())
+    iam_cloud.set_policy(ALLOW_ALL if DERIVE else load_policy())
     work = str(tmp_path_factory.mktemp("lab"))
     state = {"cloud": iam_cloud, "outputs": os.path.join(work, "outputs"), "work": work, "runs": []}
-    with CaptureProxy(iam_cloud.url, capture=CAPTURE) as proxy:
+    with CaptureProxy(iam_cloud.url, capture=CAPTURE, record_file=DERIVE) as proxy:
         state["proxy"] = proxy
         yield state
 
@@ -114,6 +137,10 @@ def test_instance_sg_open_only_to_the_alb_sg(lab):
 def test_builder_sg_gone_after_the_bake(lab):
     assert hardening.builder_sg_gone(ec2(lab), STACK)
     assert [c["status"] for c in lab["proxy"].calls("ec2:RunInstances")] == [200]
+
+
+def test_no_ssh_key_pair_and_no_ssh_port(lab):
+    assert len(hardening.no_ssh(ec2(lab), STACK, [c["params"] for c in lab["proxy"].calls("ec2:RunInstances")])) == 2
 
 
 def test_alb_drops_invalid_header_fields(lab):
@@ -175,6 +202,7 @@ def test_update_run_with_https(lab):
     hardening.encrypted_builder_volume([c["params"] for c in lab["proxy"].calls("ec2:RunInstances")])
     hardening.instance_sg_only_from_alb(ec2(lab), lab["cloud"].client("elbv2"), STACK)
     hardening.builder_sg_gone(ec2(lab), STACK)
+    hardening.no_ssh(ec2(lab), STACK, [c["params"] for c in lab["proxy"].calls("ec2:RunInstances")])
 
 
 def test_https_listener_and_redirect(lab):
@@ -219,7 +247,9 @@ def test_teardown_with_only_the_policy(lab):
 
 def test_policy_equals_what_the_record_saw(lab):
     assert len(lab["runs"]) == 5, "the lifecycle above did not run in full"
-    seen = lab["proxy"].actions()
+    seen = lab["proxy"].actions() - NEEDS_NO_PERMISSION
+    if DERIVE:
+        pytest.skip("derive mode: %d actions seen (%s): %s" % (len(seen), DERIVE, " ".join(sorted(seen))))
     policy = policy_actions(load_policy())
     assert sorted(seen & set(NOT_EXERCISED)) == [], "exercised now: take these out of NOT_EXERCISED"
     assert sorted(seen - policy) == [], "called but not in docs/iam-policy.json"
