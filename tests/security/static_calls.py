@@ -10,7 +10,6 @@ test_iam_policy.py, and their calls on paths the record does not reach are liste
   (``describe_vpc_attribute`` on an EC2 client -> ``ec2:DescribeVpcAttribute``). The clients are
   found by the names the code gives them; ``unknown_receivers()`` lists an AWS operation called on
   a variable this table does not know (a client under a new name, which would be missed).
-* ``inline_calls()``: boto3 calls written inline in roles/ and playbooks/ (a ``python -c`` command).
 * ``aws_modules_used()``: the amazon.aws / community.aws modules that roles/ and playbooks/ call.
 """
 import os
@@ -41,7 +40,6 @@ _PAGINATOR = re.compile(r"\b(?:self\.)?(ec2|elbv2|asg|autoscaling)\.get_paginato
 _HANDED = re.compile(r"\b(?:self\.)?(ec2|elbv2|asg|autoscaling),\s*\"([a-z_]+)\"")
 _AWS_CLIENT = re.compile(r"aws_client\(module, \"([a-z0-9]+)\"\)")
 # boto3.client('ec2', ...).delete_launch_template(...) written in a task (the client call may span lines)
-_INLINE = re.compile(r"boto3\.client\(\s*['\"]([a-z0-9]+)['\"][^)]*\)\s*\.([a-z][a-z0-9_]*)\(")
 _FQCN = re.compile(r"^\s*-?\s*((?:amazon|community)\.aws\.[a-z0-9_]+):", re.M)
 
 
@@ -102,23 +100,8 @@ def unknown_receivers():
     return sorted(set(out))
 
 
-def inline_calls():
-    """{iam action: sorted task files} of the boto3 calls written inline in roles/ and playbooks/;
-    an unknown service or operation is returned as '<service>:?<method>' so that a test shows it."""
-    found = {}
-    for path, text in task_files():
-        for service, method in _INLINE.findall(text):
-            if service in IAM_PREFIX:
-                table = _operations([service])[service]
-                action = "%s:%s" % (IAM_PREFIX[service], table[method]) if method in table else "%s:?%s" % (service, method)
-            else:
-                action = "%s:?%s" % (service, method)
-            found.setdefault(action, set()).add(path)
-    return dict((action, sorted(paths)) for action, paths in found.items())
-
-
 def boto3_in_tasks():
-    """Task files that mention boto3 at all (each must be understood by inline_calls())."""
+    """Task files that mention boto3 at all (there must be none: AWS calls go through modules)."""
     return sorted(path for path, text in task_files() if "boto3" in text)
 
 

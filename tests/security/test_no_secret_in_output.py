@@ -4,8 +4,8 @@ nor anything written to the outputs directory holds the sentinel or a recognisab
 
 Before the teardown the stack's launch template gets a second version (what an update run leaves):
 with several versions, amazon.aws.ec2_launch_template first calls DeleteLaunchTemplateVersions,
-which the embedded cloud lacks, and the asg role deletes the template with an inline boto3 command
-instead (roles/asg/tasks/absent.yml), the one task of ours that handles credentials itself."""
+which the embedded cloud lacks, and the asg role deletes the template with the emulator module
+instead (roles/asg/tasks/absent.yml)."""
 import os
 import secrets
 
@@ -82,7 +82,7 @@ def test_sentinel_not_in_the_outputs(verbose_run):
     assert "lab.json" in written
 
 
-def test_verbose_teardown_takes_the_inline_command_path(verbose_teardown):
+def test_verbose_teardown_takes_the_emulator_path(verbose_teardown):
     run = verbose_teardown
     assert run.rc == 0, run.output[-4000:]
     assert run.changed("lab") > 0
@@ -90,8 +90,5 @@ def test_verbose_teardown_takes_the_inline_command_path(verbose_teardown):
     assert len(after) == 2 and after[1].split("TASK [", 1)[0].count("changed: [lab]") == 1, run.output[-4000:]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "roles/asg/tasks/absent.yml hands the credentials to its inline boto3 command through `environment:`, "
-    "which ansible-core shows in the EXEC line at -vvv: the role must pass them another way (docs/security.md)"))
 def test_sentinel_not_in_the_teardown_log(verbose_teardown):
     assert leaked(verbose_teardown.output) == [], "the secret key (or a piece of it) is in the -vvv log of the teardown"
