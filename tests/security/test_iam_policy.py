@@ -47,9 +47,6 @@ NOT_EXERCISED = {
     "elasticloadbalancing:SetIpAddressType": "alb: elb_application_lb switches back to ipv4 a load balancer switched to dualstack",
     "autoscaling:AttachLoadBalancerTargetGroups": "asg: autoscaling_group re-attaches the target group the group lost",
     "autoscaling:DetachLoadBalancerTargetGroups": "asg: autoscaling_group detaches a target group that is not the stack's",
-    "autoscaling:DescribeLifecycleHooks": "asg: the name guard on the create path: autoscaling_group_info describes the lifecycle "
-                                          "hooks of a group of another owner that holds the group's name (the run then stops "
-                                          "before any change)",
     "autoscaling:StartInstanceRefresh": "asg: autoscaling_instance_refresh rolls the instances onto a new template version; moto "
                                         "does not implement instance refresh, so DescribeInstanceRefreshes (allowed, seen) fails "
                                         "and the role says so instead of starting one (asserted in test_update_run_with_https)",
