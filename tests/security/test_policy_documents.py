@@ -168,5 +168,6 @@ def test_scoped_ties_every_change_to_the_stack_tag():
     for statement in scoped()["Statement"]:
         if "Condition" not in statement and statement["Resource"] != "*":
             resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-            assert all(re.search(r"(::image/\*|::snapshot/\*|:network-interface/\*|:listener/app/|:targetgroup/(Web-TG|\*-Web-TG)/\*$|:parameter/aws/service/)", r)
+            assert all(re.search(r"(::image/\*|::snapshot/\*|:network-interface/\*|:listener/app/"
+                                 r"|:targetgroup/(Web-TG|\*-Web-TG)/\*$|:parameter/aws/service/)", r)
                        for r in resources), statement["Sid"]
