@@ -22,7 +22,7 @@ Point = collections.namedtuple("Point", "name role action nth poll slow extra")
 EC2, ELB, ASG = "ec2:", "elasticloadbalancing:", "autoscaling:"
 # site.yml: network (no NAT wait), alb (no wait), web_ami, asg, then the NAT and load balancer waits.
 POINTS = [
-    # network (vpc_network)
+    # network
     Point("after AllocateAddress", "network", EC2 + "AllocateAddress", 1, None, None, {}),
     Point("after CreateVpc", "network", EC2 + "CreateVpc", 1, None, None, {}),
     Point("after the second CreateSubnet", "network", EC2 + "CreateSubnet", 2, None, None, {}),
@@ -41,7 +41,7 @@ POINTS = [
     Point("during DescribeLoadBalancers polling after CreateLoadBalancer", "alb", ELB + "CreateLoadBalancer", 1,
           ELB + "DescribeLoadBalancers", "load_balancer", {}),
     Point("after CreateListener", "alb", ELB + "CreateListener", 1, None, None, {}),
-    # web_ami (web_image, ami_wait)
+    # web_ami (ami_wait waits for the image)
     Point("after CreateSecurityGroup of the builder", "web_ami", EC2 + "CreateSecurityGroup", 2, None, None, {}),
     Point("after RunInstances of the builder", "web_ami", EC2 + "RunInstances", 1, None, None, {}),
     Point("during DescribeInstances polling for the builder to run", "web_ami", EC2 + "RunInstances", 1,
@@ -54,7 +54,7 @@ POINTS = [
     Point("after TerminateInstances of the builder", "web_ami", EC2 + "TerminateInstances", 1, None, None, {}),
     Point("during DescribeInstances polling while the builder shuts down", "web_ami", EC2 + "TerminateInstances", 1,
           EC2 + "DescribeInstances", "instance_shutting_down", {}),
-    # asg (web_asg, capacity_wait)
+    # asg (capacity_wait waits for the group)
     Point("after CreateSecurityGroup of the instances", "asg", EC2 + "CreateSecurityGroup", 3, None, None, {}),
     Point("after CreateLaunchTemplate", "asg", EC2 + "CreateLaunchTemplate", 1, None, None, {}),
     Point("after CreateAutoScalingGroup", "asg", ASG + "CreateAutoScalingGroup", 1, None, None, {}),
