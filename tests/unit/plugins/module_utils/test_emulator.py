@@ -11,7 +11,7 @@ from ansible_collections.immersionday.ha_web.plugins.module_utils.emulator impor
 from ansible_collections.immersionday.ha_web.plugins.module_utils.emulator import delete_launch_template
 from ansible_collections.immersionday.ha_web.plugins.module_utils.emulator import set_load_balancer_attributes
 
-from test_stack_info import Retrying
+from ansible_collections.immersionday.ha_web.tests.unit.plugins.module_utils.test_stack_info import Retrying
 
 ARN = "arn:aws:elasticloadbalancing:ap-northeast-2:123456789012:loadbalancer/app/Web-ALB/0123456789abcdef"
 DROP = "routing.http.drop_invalid_header_fields.enabled"

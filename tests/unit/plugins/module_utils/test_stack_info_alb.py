@@ -13,7 +13,7 @@ from ansible_collections.immersionday.ha_web.plugins.module_utils.stack_info imp
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack_info import ingress_rules
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack_info import listener_spec
 
-from test_stack_info import REGION, Retrying, build_network, tags
+from ansible_collections.immersionday.ha_web.tests.unit.plugins.module_utils.test_stack_info import REGION, Retrying, build_network, tags
 
 FACT_KEYS = {"dns_name", "url", "load_balancer_arn", "target_group_arn", "listener_arn", "security_group_id", "state"}
 TG_ARN = "arn:aws:elasticloadbalancing:ap-northeast-2:123456789012:targetgroup/Web-TG/0123456789abcdef"
