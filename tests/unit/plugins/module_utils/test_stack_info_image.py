@@ -12,26 +12,10 @@ from moto import mock_aws
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.immersionday.ha_web.plugins.module_utils import stack_info as si
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import retry_decorator
+from ansible_collections.immersionday.ha_web.tests.unit.plugins.module_utils.test_stack_info import Retrying
 
 REGION = "ap-northeast-2"
 SSM_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
-
-
-class Retrying(object):
-    """Accepts the aws_retry keyword our clients take."""
-
-    def __init__(self, client):
-        self._client = client
-
-    def __getattr__(self, name):
-        attr = getattr(self._client, name)
-        if name in ("get_paginator",) or not callable(attr):
-            return attr
-
-        def call(*args, **kwargs):
-            kwargs.pop("aws_retry", None)
-            return attr(*args, **kwargs)
-        return call
 
 
 def tag_list(stack, component, **extra):

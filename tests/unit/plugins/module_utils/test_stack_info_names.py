@@ -12,26 +12,10 @@ from moto import mock_aws
 
 from ansible_collections.immersionday.ha_web.plugins.module_utils import stack_info
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack_info import describe_stack
+from ansible_collections.immersionday.ha_web.tests.unit.plugins.module_utils.test_stack_info import Retrying
 
 REGION = "ap-northeast-2"
 NAMES = {"load_balancer": "Web-ALB", "target_group": "Web-TG", "auto_scaling_group": "Web-ASG", "launch_template": "Web"}
-
-
-class Retrying(object):
-    """Accepts the aws_retry keyword our clients take."""
-
-    def __init__(self, client):
-        self._client = client
-
-    def __getattr__(self, name):
-        attr = getattr(self._client, name)
-        if name in ("get_paginator",) or not callable(attr):
-            return attr
-
-        def call(*args, **kwargs):
-            kwargs.pop("aws_retry", None)
-            return attr(*args, **kwargs)
-        return call
 
 
 def tag_list(stack, component, name):
