@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: Immersion Day HA web maintainers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What every module of this collection shares: the stack tag, AWS clients with
-jittered-backoff retries, and a polling loop that is safe under throttling."""
+"""What our gap modules share: the stack tag filters, AWS clients with jittered-backoff
+retries, and a polling loop that is safe under throttling."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -10,13 +10,7 @@ __metaclass__ = type
 
 import time
 
-try:
-    import botocore.exceptions
-except ImportError:
-    pass  # Handled by AnsibleAWSModule
-
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.immersionday.ha_web.plugins.module_utils.names import COMPONENT_TAG
@@ -49,15 +43,6 @@ def paginate(client, operation, **kwargs):
     return full_result()
 
 
-def stack_tags(stack_name, name=None, extra=None):
-    """The tags of one stack resource, as an Ansible dict."""
-    tags = dict(extra or {})
-    tags[STACK_TAG] = stack_name
-    if name is not None:
-        tags["Name"] = name
-    return tags
-
-
 def stack_filter(stack_name):
     """The filter on the stack tag. Callers put it after the cheaper filters (state, VPC): AWS
     ignores the order, but moto applies filters one after the other and a tag filter scans every
@@ -69,10 +54,6 @@ def stack_filter(stack_name):
 def component_filters(stack_name, component):
     """The tag filters that find one component of the stack (see stack_filter on their place)."""
     return [stack_filter(stack_name), {"Name": "tag:" + COMPONENT_TAG, "Values": [component]}]
-
-
-def tag_specifications(resource_type, tags):
-    return [{"ResourceType": resource_type, "Tags": ansible_dict_to_boto3_tag_list(tags)}]
 
 
 def tags_of(resource, key="Tags"):
@@ -119,29 +100,3 @@ def poll(fetch, done, timeout, interval, failed=None, sleep=time.sleep, clock=ti
         if remaining <= 0:
             raise WaitTimeout("timed out after %ss" % timeout, result)
         sleep(min(interval, remaining))
-
-
-def call_until_accepted(call, retry_codes, timeout, interval, what, done_codes=(), sleep=time.sleep, clock=time.monotonic):
-    """Call call() until AWS accepts it, polling while it fails with one of retry_codes: a
-    dependency not yet released (DependencyViolation, ResourceInUse, InvalidSnapshot.InUse) or a
-    resource just created and not yet visible. A failure with one of done_codes counts as done
-    (deleting what is already gone); any other error is raised. Raises WaitTimeout naming what."""
-    last = {"code": None}
-
-    def attempt():
-        try:
-            call()
-        except botocore.exceptions.ClientError as e:
-            code = error_code(e)
-            if code in done_codes:
-                return True
-            if code not in retry_codes:
-                raise
-            last["code"] = code
-            return False
-        return True
-
-    try:
-        poll(attempt, bool, timeout, interval, sleep=sleep, clock=clock)
-    except WaitTimeout:
-        raise WaitTimeout("%s: AWS still answered %s after %s s" % (what, last["code"], timeout))
