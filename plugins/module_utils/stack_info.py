@@ -583,53 +583,54 @@ def _elbv2_holder(elbv2, arn):
     return _holder(tags_of(elbv2.describe_tags(ResourceArns=[arn], aws_retry=True)["TagDescriptions"][0]))
 
 
+def _load_balancer_holder(ec2, elbv2, autoscaling, name):
+    try:
+        found = elbv2.describe_load_balancers(Names=[name], aws_retry=True)["LoadBalancers"]
+    except is_boto3_error_code("LoadBalancerNotFound"):
+        return None
+    return _elbv2_holder(elbv2, found[0]["LoadBalancerArn"]) if found else None
+
+
+def _target_group_holder(ec2, elbv2, autoscaling, name):
+    try:
+        found = elbv2.describe_target_groups(Names=[name], aws_retry=True)["TargetGroups"]
+    except is_boto3_error_code("TargetGroupNotFound"):
+        return None
+    return _elbv2_holder(elbv2, found[0]["TargetGroupArn"]) if found else None
+
+
+def _group_holder(ec2, elbv2, autoscaling, name):
+    found = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[name], aws_retry=True)["AutoScalingGroups"]
+    return _holder(dict((t["Key"], t.get("Value")) for t in found[0].get("Tags") or [])) if found else None
+
+
+def _launch_template_holder(ec2, elbv2, autoscaling, name):
+    found = ec2.describe_launch_templates(Filters=[{"Name": "launch-template-name", "Values": [name]}],
+                                          aws_retry=True)["LaunchTemplates"]
+    return _holder(tags_of(found[0])) if found else None
+
+
+# name key -> (part of `result` and its key holding the stack's own resource, look-up by name)
+NAME_LOOKUPS = {
+    "load_balancer": ("alb", "load_balancer", _load_balancer_holder),
+    "target_group": ("alb", "target_group", _target_group_holder),
+    "auto_scaling_group": ("asg", "group", _group_holder),
+    "launch_template": ("asg", "launch_template", _launch_template_holder),
+}
+
+
 def name_holders(ec2, elbv2, autoscaling, stack_name, names, result):
     """Who holds each account-unique name in `names` (keys load_balancer, target_group,
     auto_scaling_group, launch_template): the holder's ha_web:stack tag, UNTAGGED when it has none,
     None when no resource has the name. The roles check it on their create path, before any change.
     A name held by the stack's own resource that `result` already read costs no call."""
-    alb = (result.get("alb") or {}) if "alb" in result else None
-    asg = (result.get("asg") or {}) if "asg" in result else None
     holders = {}
-    name = names.get("load_balancer")
-    if name:
-        own = (alb or {}).get("load_balancer") or {}
-        if own.get("name") == name:
-            holders["load_balancer"] = stack_name
-        else:
-            try:
-                found = elbv2.describe_load_balancers(Names=[name], aws_retry=True)["LoadBalancers"]
-            except is_boto3_error_code("LoadBalancerNotFound"):
-                found = []
-            holders["load_balancer"] = _elbv2_holder(elbv2, found[0]["LoadBalancerArn"]) if found else None
-    name = names.get("target_group")
-    if name:
-        own = (alb or {}).get("target_group") or {}
-        if own.get("name") == name:
-            holders["target_group"] = stack_name
-        else:
-            try:
-                found = elbv2.describe_target_groups(Names=[name], aws_retry=True)["TargetGroups"]
-            except is_boto3_error_code("TargetGroupNotFound"):
-                found = []
-            holders["target_group"] = _elbv2_holder(elbv2, found[0]["TargetGroupArn"]) if found else None
-    name = names.get("auto_scaling_group")
-    if name:
-        own = (asg or {}).get("group") or {}
-        if own.get("name") == name:
-            holders["auto_scaling_group"] = stack_name
-        else:
-            found = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[name], aws_retry=True)["AutoScalingGroups"]
-            holders["auto_scaling_group"] = _holder(dict((t["Key"], t.get("Value")) for t in found[0].get("Tags") or [])) if found else None
-    name = names.get("launch_template")
-    if name:
-        own = (asg or {}).get("launch_template") or {}
-        if own.get("name") == name:
-            holders["launch_template"] = stack_name
-        else:
-            found = ec2.describe_launch_templates(Filters=[{"Name": "launch-template-name", "Values": [name]}],
-                                                  aws_retry=True)["LaunchTemplates"]
-            holders["launch_template"] = _holder(tags_of(found[0])) if found else None
+    for key, (part, own_key, lookup) in NAME_LOOKUPS.items():
+        name = names.get(key)
+        if not name:
+            continue
+        own = (result.get(part) or {}).get(own_key) or {}
+        holders[key] = stack_name if own.get("name") == name else lookup(ec2, elbv2, autoscaling, name)
     return holders
 
 
