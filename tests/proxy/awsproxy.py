@@ -55,7 +55,8 @@ SLOW_DURATIONS = {
     "load_balancer": 160.0,
     # ec2 DescribeInstances: pending -> running; autoscaling: LifecycleState Pending -> InService
     "instance": 40.0,
-    # ec2 DescribeInstances after TerminateInstances: shutting-down -> terminated
+    # ec2 DescribeInstances after TerminateInstances: shutting-down -> terminated (and until then,
+    # DeleteSecurityGroup of its security group: DependencyViolation)
     "instance_shutting_down": 30.0,
     # elbv2 DescribeTargetHealth: initial -> healthy, counted from when the instance runs
     # (or from RegisterTargets if later)
@@ -301,6 +302,7 @@ class SlowClock:
         self.created = {}  # (kind, id) -> time
         self.instance_born = {}  # instance id -> time (None: existed before the proxy knew)
         self.registered = {}  # instance id -> time of RegisterTargets
+        self.instance_groups = {}  # instance id -> its security group ids (RunInstances)
         self.asg_launch_at = None
 
     def seconds(self, kind):
@@ -332,8 +334,10 @@ class SlowClock:
                 for rid in re.findall(rb"<imageId>([^<]+)</imageId>", body)[:1]:
                     self.created[("image", rid.decode())] = now
             elif call.name == "ec2:RunInstances":
+                groups = [v for k, v in call.params.items() if re.match(r"^(NetworkInterface\.\d+\.)?SecurityGroupId\.\d+$", k)]
                 for rid in re.findall(rb"<instanceId>([^<]+)</instanceId>", body):
                     self.instance_born[rid.decode()] = now
+                    self.instance_groups[rid.decode()] = groups
             elif call.name == "elasticloadbalancing:CreateLoadBalancer":
                 for rid in re.findall(rb"<LoadBalancerArn>([^<]+)</LoadBalancerArn>", body)[:1]:
                     self.created[("load_balancer", rid.decode())] = now
@@ -363,7 +367,9 @@ class SlowClock:
 
     # --- rewriting responses
     def before(self, call):
-        """An answer in place of upstream's (the AMI not yet visible), or None."""
+        """An answer in place of upstream's (the AMI not yet visible, a group still held), or None."""
+        if call.name == "ec2:DeleteSecurityGroup":
+            return self._group_held(call)
         if call.name != "ec2:DescribeImages":
             return None
         now = self.clock()
@@ -371,6 +377,17 @@ class SlowClock:
             hidden = [i for i in call.list_param("ImageId") if self.young("image", i, now, "image_not_found")]
         if hidden:
             return error_response("ec2", "InvalidAMIID.NotFound", "The image id '[%s]' does not exist" % ", ".join(hidden), 400)
+        return None
+
+    def _group_held(self, call):
+        """AWS refuses to delete a security group while a shutting-down instance's interface holds it."""
+        group = call.params.get("GroupId")
+        now = self.clock()
+        with self.lock:
+            holders = [i for i, groups in self.instance_groups.items()
+                       if group in groups and self.young("instance_shutting_down", i, now)]
+        if holders:
+            return error_response("ec2", "DependencyViolation", "resource %s has a dependent object" % group, 400)
         return None
 
     def rewrite(self, call, status, body):

@@ -234,6 +234,23 @@ def test_slow_instance_pending_then_running(moto_url, network):
         assert state == {"Code": 48, "Name": "terminated"}
 
 
+def test_slow_security_group_held_while_its_instance_shuts_down(moto_url, network):
+    clock = FakeClock()
+    with AwsProxy(moto_url, slow=10, clock=clock) as proxy:
+        ec2 = client("ec2", proxy.url, NO_RETRIES)
+        group = ec2.create_security_group(GroupName="held", Description="held", VpcId=network["vpc"])["GroupId"]
+        other = ec2.create_security_group(GroupName="free", Description="free", VpcId=network["vpc"])["GroupId"]
+        instance = ec2.run_instances(ImageId=ami(moto_url), MinCount=1, MaxCount=1, NetworkInterfaces=[
+            {"DeviceIndex": 0, "SubnetId": network["subnet"], "Groups": [group]}])["Instances"][0]["InstanceId"]
+        ec2.terminate_instances(InstanceIds=[instance])
+        with pytest.raises(botocore.exceptions.ClientError) as held:
+            ec2.delete_security_group(GroupId=group)
+        assert held.value.response["Error"]["Code"] == "DependencyViolation"
+        ec2.delete_security_group(GroupId=other)  # a group no shutting-down instance holds
+        clock.now += 3.1  # 30 s / 10: terminated, its interface gone
+        ec2.delete_security_group(GroupId=group)
+
+
 def test_slow_load_balancer_group_and_targets(moto_url, network):
     clock = FakeClock()
     image_id = ami(moto_url)
