@@ -55,6 +55,7 @@ def usage(parts):
 
 
 def _item(key, description, quantity, unit, unit_price, hourly):
+    quantity = int(quantity) if float(quantity).is_integer() else quantity
     return {"item": key, "description": description, "quantity": quantity, "unit": unit, "unit_price": unit_price,
             "hourly": round(hourly, 6), "monthly": round(hourly * price_table.HOURS_PER_MONTH, 2)}
 
