@@ -37,10 +37,10 @@ def render_body(body):
     return json.dumps(body, sort_keys=True, separators=(",", ":"))
 
 
-def get_dashboard(client, name):
+def get_dashboard(cloudwatch, name):
     """{name, arn, body (parsed; the raw text if it is not JSON)}, or None when there is no such dashboard."""
     try:
-        answer = client.get_dashboard(DashboardName=name, aws_retry=True)
+        answer = cloudwatch.get_dashboard(DashboardName=name, aws_retry=True)
     except ClientError as e:
         if error_code(e) == NOT_FOUND:
             return None
@@ -57,11 +57,11 @@ def _pretty(body):
     return "" if body is None else json.dumps(body, indent=2, sort_keys=True) + "\n"
 
 
-def ensure_present(client, name, body, tags=None, check_mode=False):
+def ensure_present(cloudwatch, name, body, tags=None, check_mode=False):
     """Put the dashboard when it is missing or its body differs. Tags go with the creation only
     (PutDashboard ignores them on an update)."""
     want = parse_body(body)
-    before = get_dashboard(client, name)
+    before = get_dashboard(cloudwatch, name)
     result = {"changed": False, "validation_messages": [],
               "diff": {"before": _pretty(before["body"]) if before else "", "after": _pretty(want),
                        "before_header": name, "after_header": name}}
@@ -75,23 +75,23 @@ def ensure_present(client, name, body, tags=None, check_mode=False):
     request = {"DashboardName": name, "DashboardBody": render_body(want)}
     if tags and before is None:
         request["Tags"] = ansible_dict_to_boto3_tag_list(tags)
-    answer = client.put_dashboard(aws_retry=True, **request)
+    answer = cloudwatch.put_dashboard(aws_retry=True, **request)
     result["validation_messages"] = [
         {"data_path": m.get("DataPath"), "message": m.get("Message")} for m in answer.get("DashboardValidationMessages") or []]
     after = before and dict(before, body=want)
-    result["dashboard"] = after or get_dashboard(client, name) or {"name": name, "arn": None, "body": want}
+    result["dashboard"] = after or get_dashboard(cloudwatch, name) or {"name": name, "arn": None, "body": want}
     return result
 
 
-def ensure_absent(client, name, check_mode=False):
+def ensure_absent(cloudwatch, name, check_mode=False):
     """Delete the dashboard when it exists; one already gone is no change."""
-    before = get_dashboard(client, name)
+    before = get_dashboard(cloudwatch, name)
     result = {"changed": before is not None, "dashboard": None, "validation_messages": [],
               "diff": {"before": _pretty(before["body"]) if before else "", "after": "", "before_header": name, "after_header": name}}
     if before is None or check_mode:
         return result
     try:
-        client.delete_dashboards(DashboardNames=[name], aws_retry=True)
+        cloudwatch.delete_dashboards(DashboardNames=[name], aws_retry=True)
     except ClientError as e:
         if error_code(e) != NOT_FOUND:
             raise

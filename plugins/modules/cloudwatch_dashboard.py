@@ -143,12 +143,12 @@ def main():
         module.fail_json(msg="body is not JSON: %s" % e)
     if p["state"] == "present" and not isinstance(body, dict):
         module.fail_json(msg="body must be a JSON object (with the key widgets)")
-    client = stack.aws_client(module, "cloudwatch")
+    cloudwatch = stack.aws_client(module, "cloudwatch")
     try:
         if p["state"] == "present":
-            result = dashboards.ensure_present(client, p["name"], body, p["tags"], module.check_mode)
+            result = dashboards.ensure_present(cloudwatch, p["name"], body, p["tags"], module.check_mode)
         else:
-            result = dashboards.ensure_absent(client, p["name"], module.check_mode)
+            result = dashboards.ensure_absent(cloudwatch, p["name"], module.check_mode)
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
         module.fail_json_aws(e, msg="Failed to %s dashboard %s" % ("put" if p["state"] == "present" else "delete", p["name"]))
     for message in result["validation_messages"]:
