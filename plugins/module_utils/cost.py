@@ -117,9 +117,8 @@ def stack_cost(parts, region, table=None):
             if price is None:
                 unpriced.append("EBS volume type %s" % used["root_volume_type"])
             else:
-                items.append(_item("ebs", "EBS %s root volumes (%d x %d GB)" % (used["root_volume_type"], used["instances"],
-                                                                               used["root_volume_gb"]),
-                                   volume_gb, "GB-month", price, volume_gb * price / hours))
+                description = "EBS %s root volumes (%d x %d GB)" % (used["root_volume_type"], used["instances"], used["root_volume_gb"])
+                items.append(_item("ebs", description, volume_gb, "GB-month", price, volume_gb * price / hours))
     if used["snapshot_gb"]:
         price = region_prices["snapshot_gb_month"]
         items.append(_item("ami_snapshots", "EBS snapshots of the stack's images (their full size, at most)", used["snapshot_gb"],

@@ -18,7 +18,7 @@ description:
     (instances, capacity, resource states), so that a rerun rewrites nothing and reports no change.
   - It also holds the cost estimate of the stack as deployed (hourly, and monthly at 730 hours), from
     the price table shipped with the collection (C(plugins/module_utils/prices.py), dated, its source
-    named): NAT gateways, public IPv4 addresses (the NAT gateways' Elastic IPs and the load
+    named). It counts NAT gateways, public IPv4 addresses (the NAT gateways' Elastic IPs and the load
     balancer's one per zone), the load balancer's hour and one LCU assumed, the group's InService
     instances by type, their root volumes (EBS) and the snapshots of the stack's images. Data
     transfer and NAT data processing are not in it. A region the table does not list has no figures,
