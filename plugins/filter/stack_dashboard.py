@@ -14,7 +14,7 @@ description:
   - Returns the dashboard body (a dict with C(widgets)) that the C(asg) role puts as C(<stack_name>-ha-web) with
     M(immersionday.ha_web.cloudwatch_dashboard).
   - Widgets - a header (text, naming the stack and carrying the marker C(ha_web:stack=<stack>)
-    C(ha_web:region=<region>) by which the roles know the dashboard is theirs: dashboards are global to
+    C(ha_web:region=<region>) by which the roles know the dashboard is theirs, since dashboards are global to
     the account); the group's C(GroupInServiceInstances) and C(GroupDesiredCapacity); its average
     C(CPUUtilization) with a horizontal annotation at the scaling target; the load balancer's
     C(RequestCount), C(TargetResponseTime), C(HTTPCode_Target_5XX_Count) and C(HTTPCode_ELB_5XX_Count);
