@@ -16,6 +16,8 @@ STACK_TAG = "ha_web:stack"
 COMPONENT_TAG = "ha_web:component"
 # The stack whose resources keep the lab's names exactly.
 DEFAULT_STACK = "lab"
+# A stack's CloudWatch dashboard is "<stack_name>-ha-web", for the default stack too (lab-ha-web).
+DASHBOARD_SUFFIX = "-ha-web"
 
 
 def scoped_name(base, stack_name):
@@ -23,6 +25,11 @@ def scoped_name(base, stack_name):
     if stack_name == DEFAULT_STACK:
         return base
     return "%s-%s" % (stack_name, base)
+
+
+def dashboard_name(stack_name):
+    """The name of the stack's CloudWatch dashboard: the only dashboard a stack ever puts or deletes."""
+    return stack_name + DASHBOARD_SUFFIX
 
 
 # Load balancer and target group names are "<stack_name>-<lab name>" and at most 32 characters.

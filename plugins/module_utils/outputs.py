@@ -9,6 +9,8 @@ __metaclass__ = type
 
 import json
 
+from ansible_collections.immersionday.ha_web.plugins.module_utils.cost import stack_cost
+
 # What identifies resources. State that moves by itself (instances, capacity, resource states)
 # stays out, so that a rerun rewrites nothing.
 KEPT = {
@@ -21,10 +23,16 @@ KEPT = {
 
 
 def stack_outputs(parts, stack_name, region):
+    """The document: what identifies the stack's resources, its dashboard (name, console URL) and
+    the cost estimate. The estimate counts the group's InService instances: the file changes when
+    the group scales, and only then."""
     document = {"stack_name": stack_name, "region": region, "url": ((parts or {}).get("alb") or {}).get("url")}
     for part, keys in KEPT.items():
         fact = (parts or {}).get(part)
         document[part] = dict((key, fact.get(key)) for key in keys) if fact else None
+    dashboard = (parts or {}).get("dashboard")
+    document["dashboard"] = {"name": dashboard.get("name"), "url": dashboard.get("url")} if dashboard else None
+    document["cost"] = stack_cost(parts, region)
     return document
 
 

@@ -11,11 +11,14 @@ import re
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 
+from ansible_collections.immersionday.ha_web.plugins.module_utils.cloudwatch_dashboard import get_dashboard
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import STACK_TAG
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import component_filters
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import paginate
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import tags_of
 from ansible_collections.immersionday.ha_web.plugins.module_utils.names import COMPONENT_TAG
+from ansible_collections.immersionday.ha_web.plugins.module_utils.names import dashboard_name
+from ansible_collections.immersionday.ha_web.plugins.module_utils.stack_dashboard import dashboard_view
 
 SUBNETS = ("public-subnet-a", "public-subnet-c", "private-subnet-a", "private-subnet-c")
 LIVE_NAT_STATES = ["pending", "available"]
@@ -194,6 +197,12 @@ def _snapshot_ids(image):
             if (mapping.get("Ebs") or {}).get("SnapshotId")]
 
 
+def _snapshot_gb(image):
+    """GB of the image's snapshots, at their volumes' full size (the cost estimate's upper bound)."""
+    return sum(int(mapping["Ebs"].get("VolumeSize") or 0) for mapping in image.get("BlockDeviceMappings") or []
+               if (mapping.get("Ebs") or {}).get("SnapshotId"))
+
+
 def image_view(image, tagged_snapshots, tags=None):
     """One image in the role's terms. tags: the image's own, or what its builder recorded."""
     tags = tags_of(image) if tags is None else tags
@@ -208,6 +217,7 @@ def image_view(image, tagged_snapshots, tags=None):
         "version": _version(image, tags),
         "tagged": tags_of(image).get(STACK_TAG) is not None,
         "snapshot_ids": snapshots,
+        "snapshot_gb": _snapshot_gb(image),
         "untagged_snapshot_ids": [snapshot for snapshot in snapshots if snapshot not in tagged_snapshots],
     }
 
@@ -234,6 +244,7 @@ def image_facts(ec2, stack_name, components=None):
         "name": current["name"],
         "fingerprint": current["fingerprint"],
         "state": current["state"],
+        "snapshot_gb": sum(view["snapshot_gb"] for view in views),
         "image_ids": [view["image_id"] for view in views],
         "images": views,
     }
@@ -543,6 +554,7 @@ def asg_facts(ec2, autoscaling, stack_name):
     facts = {"group_name": None, "launch_template_id": template["LaunchTemplateId"] if template else None,
              "launch_template_version": None, "security_group_id": sg["GroupId"] if sg else None, "instances": [],
              "desired_capacity": None, "min_size": None, "max_size": None,
+             "instance_type": None, "root_volume_size": None, "root_volume_type": None,
              "security_group": security_group_view(sg) if sg else None, "launch_template": None, "group": None, "policies": []}
     group_version = None
     if groups:
@@ -568,6 +580,11 @@ def asg_facts(ec2, autoscaling, stack_name):
     if template:
         same = (facts["group"] or {}).get("launch_template_id") in (None, template["LaunchTemplateId"])
         facts["launch_template"] = launch_template_view(ec2, template, group_version if same else None)
+        # What the group launches (its version, else the latest), for the cost estimate.
+        versions = facts["launch_template"]["versions"]
+        launched = versions.get(str(group_version) if same else None) or versions.get(facts["launch_template"]["latest_version"]) or {}
+        facts.update(instance_type=launched.get("instance_type"), root_volume_size=launched.get("root_volume_size"),
+                     root_volume_type=launched.get("root_volume_type"))
     return facts
 
 
@@ -764,14 +781,20 @@ def base_image_facts(ec2, ssm_factory, images, image_id=None, ssm_parameter=None
     return facts
 
 
+def dashboard_facts(cloudwatch, stack_name):
+    """The stack's dashboard (<stack_name>-ha-web) and whether its body's marker says it is this
+    stack's in this region (dashboards are global to the account): dashboard_view."""
+    return dashboard_view(stack_name, cloudwatch.meta.region_name, get_dashboard(cloudwatch, dashboard_name(stack_name)))
+
+
 def describe_stack(ec2, elbv2, autoscaling, stack_name, parts, ssm_factory=None, base_image=None, image_name_base=None,
-                   names=None, image_id=None):
+                   names=None, image_id=None, cloudwatch=None):
     """The requested parts of the stack. base_image: dict(image_id=..., ssm_parameter=...,
     track_latest=...) for the part base_image (ssm_factory: makes an SSM client, called only to read
     the parameter); image_name_base: with the part builder, look for images whose names clash;
     names: who holds these account-unique names (name_holders); image_id: with the part asg, the
     root device of this image (else of the stack's image when the part image is read) unless the
-    launch template already records it (image_root)."""
+    launch template already records it (image_root); cloudwatch: a client, for the part dashboard."""
     # Only these parts take ids from DescribeTags (asg describes by tag filters).
     components = ec2_components(ec2, stack_name) if set(parts) & set(["network", "alb", "image", "builder", "base_image"]) else {}
     result = {}
@@ -786,6 +809,8 @@ def describe_stack(ec2, elbv2, autoscaling, stack_name, parts, ssm_factory=None,
         result["alb"] = alb_facts(elbv2, stack_name, components, ec2)
     if "asg" in parts:
         result["asg"] = asg_facts(ec2, autoscaling, stack_name)
+    if "dashboard" in parts:
+        result["dashboard"] = dashboard_facts(cloudwatch, stack_name)
     if "builder" in parts:
         builder = builder_facts(ec2, components)
         builder["snapshot_ids"] = orphan_snapshot_ids(ec2, components, (image or {}).get("images", []) + builder["images"])

@@ -22,6 +22,8 @@ description:
     is the given O(base_image_id); else, unless O(track_latest_base), the base recorded on the stack's
     newest image; else the value of the public SSM parameter O(base_image_ssm_parameter)
     (C(GetParameter), retried on throttling, only then). Its root device comes from C(DescribeImages).
+  - With the part C(dashboard) it reads the stack's CloudWatch dashboard C(<stack_name>-ha-web) (C(GetDashboard)) and
+    says whether its body carries this stack's marker (dashboards are global to the account).
   - Read-only; never changes anything.
 author:
   - Immersion Day HA web maintainers (@immersionday)
@@ -34,7 +36,7 @@ options:
     description: Which parts of the stack to read; fewer parts make fewer API calls.
     type: list
     elements: str
-    choices: [network, image, alb, asg, builder, base_image]
+    choices: [network, image, alb, asg, builder, base_image, dashboard]
     default: [network, image, alb, asg]
   base_image_id:
     description: With the part C(base_image), the base AMI (no SSM parameter is read).
@@ -150,13 +152,14 @@ image:
     name: {description: AMI name., type: str}
     fingerprint: {description: Fingerprint of what went into the image., type: str}
     state: {description: AMI state., type: str}
+    snapshot_gb: {description: 'GB of the snapshots of every image of the stack, at their volumes'' full size.', type: int}
     image_ids: {description: 'Every image of the stack, newest first.', type: list, elements: str}
     images:
       description:
         - Every image of the stack, newest first (by version, then creation date), with C(image_id), C(name),
           C(state), C(creation_date), C(fingerprint), C(base_image_id) (tag C(ha_web:base-image)), C(version),
-          C(tagged) (carries the stack tag), C(snapshot_ids) and C(untagged_snapshot_ids) (its snapshots that
-          do not carry the stack tag yet).
+          C(tagged) (carries the stack tag), C(snapshot_ids), C(snapshot_gb) and C(untagged_snapshot_ids) (its
+          snapshots that do not carry the stack tag yet).
       type: list
       elements: dict
 alb:
@@ -243,6 +246,9 @@ asg:
     min_size: {description: Minimum size., type: int}
     max_size: {description: Maximum size., type: int}
     instances: {description: 'Instances with AZ, lifecycle state and health.', type: list, elements: dict}
+    instance_type: {description: 'Instance type of the launch template version the group uses (else the latest).', type: str}
+    root_volume_size: {description: Root volume size (GiB) of that version., type: int}
+    root_volume_type: {description: Root volume type of that version., type: str}
     security_group:
       description: 'The instances'' security group: id, name, description, vpc_id, tags, ingress (sorted
         strings C(tcp 80-80 from sg-...)); null when missing.'
@@ -263,6 +269,31 @@ asg:
         estimated_instance_warmup.'
       type: list
       elements: dict
+dashboard:
+  description:
+    - The stack's CloudWatch dashboard C(<stack_name>-ha-web), with the part C(dashboard). Dashboards are global to the
+      account and this one's body names its stack and region in a marker (C(ha_web:stack=...) C(ha_web:region=...));
+      the roles put or delete it only when it is missing or RV(dashboard.ours).
+  returned: when requested
+  type: dict
+  contains:
+    name: {description: 'Its name, C(<stack_name>-ha-web).', type: str}
+    region: {description: The region of this look-up (the stack's)., type: str}
+    url: {description: The console URL of the dashboard., type: str}
+    exists: {description: Whether a dashboard of that name exists., type: bool}
+    arn: {description: Its ARN (null when missing)., type: str}
+    body: {description: 'Its body, parsed (the raw text if it is not JSON; null when missing).', type: raw}
+    owner: {description: 'The C(stack) and C(region) its marker names; null without a marker.', type: dict}
+    ours: {description: Whether it exists and its marker names this stack in this region., type: bool}
+  sample:
+    name: lab-ha-web
+    region: ap-northeast-2
+    url: "https://ap-northeast-2.console.aws.amazon.com/cloudwatch/home?region=ap-northeast-2#dashboards:name=lab-ha-web"
+    exists: true
+    arn: "arn:aws:cloudwatch::123456789012:dashboard/lab-ha-web"
+    body: {"widgets": []}
+    owner: {"stack": "lab", "region": "ap-northeast-2"}
+    ours: true
 name_holders:
   description:
     - With O(names), for each name given, the tag C(ha_web:stack) of the resource that holds it, C(untagged) when that
@@ -333,7 +364,7 @@ from ansible_collections.immersionday.ha_web.plugins.module_utils.stack_info imp
 def main():
     argument_spec = dict(
         stack_name=dict(type="str", required=True),
-        parts=dict(type="list", elements="str", choices=["network", "image", "alb", "asg", "builder", "base_image"],
+        parts=dict(type="list", elements="str", choices=["network", "image", "alb", "asg", "builder", "base_image", "dashboard"],
                    default=["network", "image", "alb", "asg"]),
         base_image_id=dict(type="str"),
         base_image_ssm_parameter=dict(type="str", default="/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"),
@@ -361,6 +392,7 @@ def main():
             image_name_base=module.params["image_name_base"],
             names=names,
             image_id=module.params["image_id"],
+            cloudwatch=aws_client(module, "cloudwatch") if "dashboard" in parts else None,
         )
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
         module.fail_json_aws(e, msg="Failed to read stack %s" % module.params["stack_name"])

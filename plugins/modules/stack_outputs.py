@@ -13,9 +13,17 @@ short_description: Write the outputs file of an HA web stack
 version_added: 0.1.0
 description:
   - Writes C(<path>/<stack_name>.json) from the facts the roles hand on, for other tools and the
-    load test. It keeps what identifies resources (ids, ARNs, names, the URL, the region) and
-    leaves out state that moves by itself (instances, capacity, resource states), so that a
-    rerun rewrites nothing and reports no change.
+    load test. It keeps what identifies resources (ids, ARNs, names, the URL, the region), the
+    stack's CloudWatch dashboard (name, console URL) and leaves out state that moves by itself
+    (instances, capacity, resource states), so that a rerun rewrites nothing and reports no change.
+  - It also holds the cost estimate of the stack as deployed (hourly, and monthly at 730 hours), from
+    the price table shipped with the collection (C(plugins/module_utils/prices.py), dated, its source
+    named). It counts NAT gateways, public IPv4 addresses (the NAT gateways' Elastic IPs and the load
+    balancer's one per zone), the load balancer's hour and one LCU assumed, the group's InService
+    instances by type, their root volumes (EBS) and the snapshots of the stack's images. Data
+    transfer and NAT data processing are not in it. A region the table does not list has no figures,
+    and says so. The estimate follows the group's InService count, so the file changes after the
+    group scales (and only then).
   - Creates the directory when needed. One task instead of a directory, a template and a copy.
 author:
   - Immersion Day HA web maintainers (@immersionday)
@@ -33,7 +41,9 @@ options:
     type: str
     required: true
   parts:
-    description: The facts C(network), C(image), C(alb) and C(asg) (each may be null).
+    description:
+      - The facts C(network), C(image), C(alb) and C(asg) (each may be null), and C(dashboard) (C(name), C(url); null
+        when the stack has none).
     type: dict
     required: true
 """
@@ -49,6 +59,7 @@ EXAMPLES = r"""
       image: "{{ ha_web_image }}"
       alb: "{{ ha_web_alb }}"
       asg: "{{ ha_web_asg }}"
+      dashboard: "{{ ha_web_asg.dashboard }}"
 """
 
 RETURN = r"""
@@ -61,6 +72,28 @@ outputs:
   description: The document, as written.
   returned: always
   type: dict
+  contains:
+    dashboard:
+      description: The stack's CloudWatch dashboard, C(name) and console C(url); null when it has none.
+      type: dict
+      returned: always
+    cost:
+      description:
+        - The cost estimate, in C(currency) (USD) - C(priced) (false for a region without price data, with C(message)),
+          C(hourly) and C(monthly) totals (null when not priced), C(items) (each C(item), C(description), C(quantity),
+          C(unit), C(unit_price), C(hourly), C(monthly)), C(usage) (what was counted), C(unpriced) (left out for want of a
+          price), C(prices_as_of), C(source), C(hours_per_month), C(assumptions) and C(not_included).
+      type: dict
+      returned: always
+      sample:
+        priced: true
+        region: ap-northeast-2
+        currency: USD
+        hourly: 0.1358
+        monthly: 99.17
+        prices_as_of: "2025-06"
+        items:
+          - {item: nat_gateway, description: NAT gateway, quantity: 1, unit: gateway-hour, unit_price: 0.059, hourly: 0.059, monthly: 43.07}
 """
 
 import os

@@ -83,6 +83,10 @@ _HOP_BY_HOP = {
 }
 
 _CREDENTIAL_RE = re.compile(r"Credential=[^/,\s]+/[^/]+/([^/]+)/([^/]+)/aws4_request")
+# Smithy RPC v2 (CBOR), e.g. CloudWatch in botocore 1.44: POST /service/<service>/operation/<Operation>.
+_RPC_V2_RE = re.compile(r"^/service/[^/]+/operation/([A-Za-z0-9]+)$")
+# Signing names that differ from the IAM prefix of the service (the record names IAM actions).
+_IAM_PREFIX = {"monitoring": "cloudwatch"}
 _INSTANCE_ID_RE = re.compile(rb"\bi-[0-9a-f]{8,17}\b")
 
 
@@ -123,7 +127,13 @@ class Call:
             auth = "Credential=" + query["X-Amz-Credential"]
         match = _CREDENTIAL_RE.search(auth)
         if match:
-            self.region, self.service = match.group(1), match.group(2)
+            self.region, self.service = match.group(1), _IAM_PREFIX.get(match.group(2), match.group(2))
+        rpc_v2 = _RPC_V2_RE.match(split.path) if self.method == "POST" else None
+        if rpc_v2:
+            # A CBOR body: no parameters read; a fault is a bare 503 (botocore retries it).
+            self.protocol = "rpc-v2-cbor"
+            self.action = rpc_v2.group(1)
+            return
         target = self.headers.get("X-Amz-Target")
         ctype = (self.headers.get("Content-Type") or "").lower()
         if target:

@@ -94,6 +94,14 @@ def test_call_json_protocol_from_target():
     assert (call.service, call.action, call.protocol, call.mutating) == ("ssm", "PutParameter", "json", True)
 
 
+def test_call_rpc_v2_cbor_protocol_from_path_named_by_its_iam_prefix():
+    call = Call("POST", "/service/GraniteServiceVersion20100801/operation/PutDashboard",
+                {"Authorization": sigv4("monitoring"), "Smithy-Protocol": "rpc-v2-cbor", "Content-Type": "application/cbor"}, b"\xa0")
+    assert (call.name, call.protocol, call.mutating) == ("cloudwatch:PutDashboard", "rpc-v2-cbor", True)
+    read = Call("POST", "/service/GraniteServiceVersion20100801/operation/GetDashboard", {"Authorization": sigv4("monitoring")}, b"")
+    assert (read.name, read.mutating) == ("cloudwatch:GetDashboard", False)
+
+
 def test_same_request_key_ignores_client_token():
     headers = {"Authorization": sigv4("ec2")}
     one = Call("POST", "/", headers, b"Action=RunInstances&ClientToken=a&MinCount=1")

@@ -30,14 +30,15 @@ CLIENTS = {
     "asg": ("autoscaling", "autoscaling"),
     "autoscaling": ("autoscaling", "autoscaling"),
     "ssm_factory()": ("ssm", "ssm"),
+    "cloudwatch": ("cloudwatch", "cloudwatch"),
 }
 # boto3 service name -> IAM prefix, for the services a boto3 client may be made for
 IAM_PREFIX = dict(CLIENTS.values())
 
-_CALL = re.compile(r"\b(?:self\.)?(ec2|elbv2|asg|autoscaling|ssm_factory\(\))\.([a-z][a-z0-9_]*)")
-_PAGINATOR = re.compile(r"\b(?:self\.)?(ec2|elbv2|asg|autoscaling)\.get_paginator\(\"([a-z_]+)\"\)")
+_CALL = re.compile(r"\b(?:self\.)?(ec2|elbv2|asg|autoscaling|cloudwatch|ssm_factory\(\))\.([a-z][a-z0-9_]*)")
+_PAGINATOR = re.compile(r"\b(?:self\.)?(ec2|elbv2|asg|autoscaling|cloudwatch)\.get_paginator\(\"([a-z_]+)\"\)")
 # a client handed to a helper with the operation's name: paginate(ec2, "describe_tags", ...)
-_HANDED = re.compile(r"\b(?:self\.)?(ec2|elbv2|asg|autoscaling),\s*\"([a-z_]+)\"")
+_HANDED = re.compile(r"\b(?:self\.)?(ec2|elbv2|asg|autoscaling|cloudwatch),\s*\"([a-z_]+)\"")
 _AWS_CLIENT = re.compile(r"aws_client\(module, \"([a-z0-9]+)\"\)")
 # boto3.client('ec2', ...).delete_launch_template(...) written in a task (the client call may span lines)
 _FQCN = re.compile(r"^\s*-?\s*((?:amazon|community)\.aws\.[a-z0-9_]+):", re.M)

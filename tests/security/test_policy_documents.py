@@ -13,6 +13,8 @@ from iam_env import SCOPED_POLICY_FILE, load_policy, policy_actions
 IMPLIED_IN_SCOPED = {
     "iam:CreateServiceLinkedRole": "a fresh account's first Auto Scaling group and load balancer create "
                                    "AWSServiceRoleForAutoScaling / AWSServiceRoleForElasticLoadBalancing",
+    "cloudwatch:TagResource": "PutDashboard with Tags (the dashboard's creation): AWS asks for cloudwatch:TagResource to tag "
+                              "on create, as it documents for alarms and Contributor Insights rules; moto keeps no dashboard tags",
 }
 # Mutating actions the scoped variant cannot tie to the stack tag, and what narrows them instead.
 NOT_TAG_SCOPED = {
@@ -22,12 +24,16 @@ NOT_TAG_SCOPED = {
     "elasticloadbalancing:ModifyListener": "listeners carry no tags here: limited to listeners of load balancers named *Web-ALB",
     "elasticloadbalancing:DeleteListener": "listeners carry no tags here: limited to listeners of load balancers named *Web-ALB",
     "iam:CreateServiceLinkedRole": "limited to the two service-linked roles, by ARN and iam:AWSServiceName",
+    "cloudwatch:PutDashboard": "limited by name to dashboards *-ha-web: PutDashboard takes tags at creation only, and the "
+                               "asg role knows its dashboard by the marker in its body (dashboards are global to the account)",
+    "cloudwatch:DeleteDashboards": "limited by name to dashboards *-ha-web (teardown deletes <stack>-ha-web when its marker is the stack's)",
+    "cloudwatch:TagResource": "limited by name to dashboards *-ha-web (their tags at creation)",
 }
 PLACEHOLDERS = ("<REGION>", "<ACCOUNT_ID>")
 # Resources a statement may allow without a tag condition: those that cannot carry the tag, and
 # those of NOT_TAG_SCOPED narrowed by name.
 UNTAGGED_OR_BY_NAME = (r"(::image/\*|::snapshot/\*|:network-interface/\*|:parameter/aws/service/"
-                       r"|:listener/app/|:targetgroup/(Web-TG|\*-Web-TG)/\*$)")
+                       r"|:listener/app/|:targetgroup/(Web-TG|\*-Web-TG)/\*$|:dashboard/\*-ha-web$)")
 
 
 def is_read(action):
@@ -89,16 +95,18 @@ NOT_GRANTED = {
     "ec2:ModifyInstanceMetadataOptions": "web_ami: ec2_instance on an existing builder (handle_existing): not reached, the task "
                                          "runs only when the look-up found no builder that its filters would find",
 }
-# Our plugins only read, except this call (the embedded cloud only: docs/DEVELOPING.md).
-# The emulator module (embedded cloud only) makes the two calls amazon.aws modules cannot make on moto.
-OUR_MUTATING_CALLS = {"elasticloadbalancing:ModifyLoadBalancerAttributes": ["emulator.py"], "ec2:DeleteLaunchTemplate": ["emulator.py"]}
+# Our plugins only read, except these calls. The emulator module (embedded cloud only: docs/DEVELOPING.md)
+# makes the two calls amazon.aws modules cannot make on moto; cloudwatch_dashboard puts and deletes the
+# stack's dashboard (amazon.aws and community.aws have no dashboard module).
+OUR_MUTATING_CALLS = {"elasticloadbalancing:ModifyLoadBalancerAttributes": ["emulator.py"], "ec2:DeleteLaunchTemplate": ["emulator.py"],
+                      "cloudwatch:PutDashboard": ["cloudwatch_dashboard.py"], "cloudwatch:DeleteDashboards": ["cloudwatch_dashboard.py"]}
 
 
 def test_what_our_plugins_can_call_is_in_the_policy():
     """Every AWS operation named in plugins/ (a boto3 method on a client, mapped through botocore's
     model) is in the policy; our plugins read, apart from OUR_MUTATING_CALLS."""
     assert static_calls.unknown_receivers() == []
-    assert static_calls.services_created() == {"ec2", "elbv2", "autoscaling", "ssm"}
+    assert static_calls.services_created() == {"ec2", "elbv2", "autoscaling", "ssm", "cloudwatch"}
     called = static_calls.called_actions()
     policy = policy_actions(load_policy())
     assert sorted(set(called) - policy) == [], "called in plugins/ but not in docs/iam-policy.json"
@@ -150,7 +158,8 @@ def test_scoped_uses_star_only_for_reads():
                 continue
             concrete = arn.replace("<REGION>", "ap-northeast-2").replace("<ACCOUNT_ID>", "123456789012")
             assert "<" not in concrete and ">" not in concrete, arn
-            assert re.match(r"^arn:aws:(ec2|elasticloadbalancing|autoscaling|ssm|iam):(ap-northeast-2)?:(123456789012)?:\S+$", concrete), arn
+            assert re.match(r"^arn:aws:(ec2|elasticloadbalancing|autoscaling|ssm|iam|cloudwatch):(ap-northeast-2)?:(123456789012)?:\S+$",
+                            concrete), arn
 
 
 def test_scoped_ties_every_change_to_the_stack_tag():

@@ -36,5 +36,26 @@ def test_outputs_keep_identities_and_drop_moving_state():
 
 
 def test_outputs_of_an_empty_stack():
-    assert stack_outputs({}, "blue", "us-east-1") == {
-        "stack_name": "blue", "region": "us-east-1", "url": None, "network": None, "image": None, "alb": None, "asg": None}
+    document = stack_outputs({}, "blue", "us-east-1")
+    cost = document.pop("cost")
+    assert document == {
+        "stack_name": "blue", "region": "us-east-1", "url": None, "network": None, "image": None, "alb": None, "asg": None,
+        "dashboard": None}
+    assert (cost["priced"], cost["hourly"], cost["monthly"], cost["items"]) == (True, 0, 0, [])
+
+
+def test_outputs_name_the_dashboard_and_price_the_stack():
+    parts = {
+        "network": {"nat_gateway_id": "nat-1", "eip_allocation_id": "eipalloc-1", "public_subnet_ids": ["s-1", "s-2"]},
+        "image": {"image_id": "ami-1", "snapshot_gb": 8},
+        "alb": {"load_balancer_arn": "arn:lb", "url": "http://web.example/"},
+        "asg": {"group_name": "Web-ASG", "instance_type": "t2.micro", "root_volume_size": 8, "root_volume_type": "gp3",
+                "instances": [{"instance_id": "i-1", "lifecycle_state": "InService"}]},
+        "dashboard": {"name": "lab-ha-web", "url": "https://console/lab-ha-web"},
+    }
+    document = stack_outputs(parts, "lab", "ap-northeast-2")
+    assert document["dashboard"] == {"name": "lab-ha-web", "url": "https://console/lab-ha-web"}
+    assert document["cost"]["priced"] and document["cost"]["usage"]["instances"] == 1
+    assert [item["item"] for item in document["cost"]["items"]] == [
+        "nat_gateway", "public_ipv4_nat", "load_balancer", "load_balancer_lcu", "public_ipv4_alb", "instances", "ebs", "ami_snapshots"]
+    assert stack_outputs(parts, "lab", "cn-north-1")["cost"]["message"].startswith("no price data for region cn-north-1")

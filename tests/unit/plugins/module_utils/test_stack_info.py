@@ -3,10 +3,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
+
 import boto3
 import pytest
+from botocore.stub import Stubber
 from moto import mock_aws
 
+from ansible_collections.immersionday.ha_web.plugins.module_utils.stack_dashboard import dashboard_body
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack_info import describe_stack
 
 REGION = "ap-northeast-2"
@@ -100,3 +104,21 @@ def test_load_balancer_found_by_tags(clients):
     assert alb["listener_arn"] == listener
     assert alb["security_group_id"] == sg
     assert alb["url"] == "http://%s/" % lb["DNSName"]
+
+
+def test_the_dashboard_part_reads_the_stacks_dashboard_by_name_and_its_marker():
+    cloudwatch = boto3.client("cloudwatch", region_name="ap-northeast-2", aws_access_key_id="x", aws_secret_access_key="x")
+    stub = Stubber(cloudwatch)
+    body = dashboard_body("blue", "ap-northeast-2", "blue-Web-ASG", "arn:aws:e:r:1:loadbalancer/app/blue-Web-ALB/1",
+                          "arn:aws:e:r:1:targetgroup/blue-Web-TG/1", ["ap-northeast-2a"], 30)
+    stub.add_response("get_dashboard", {"DashboardName": "blue-ha-web", "DashboardArn": "arn:d", "DashboardBody": json.dumps(body)},
+                      {"DashboardName": "blue-ha-web"})
+    stub.add_client_error("get_dashboard", service_error_code="ResourceNotFound", http_status_code=404,
+                          expected_params={"DashboardName": "green-ha-web"})
+    with stub:
+        found = describe_stack(None, None, None, "blue", ["dashboard"], cloudwatch=Retrying(cloudwatch))["dashboard"]
+        missing = describe_stack(None, None, None, "green", ["dashboard"], cloudwatch=Retrying(cloudwatch))["dashboard"]
+    stub.assert_no_pending_responses()
+    assert (found["name"], found["exists"], found["ours"], found["arn"], found["body"]) == ("blue-ha-web", True, True, "arn:d", body)
+    assert found["url"].endswith("?region=ap-northeast-2#dashboards:name=blue-ha-web")
+    assert (missing["name"], missing["exists"], missing["ours"]) == ("green-ha-web", False, False)

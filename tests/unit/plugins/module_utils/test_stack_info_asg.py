@@ -131,6 +131,9 @@ def test_the_launch_template_view_has_the_group_version_and_the_latest(clients):
         "volume_tags": {"Name": "ASG-Web-Instance", "ha_web:stack": "lab"},
     }
     assert lt["versions"]["3"]["root_volume_size"] == 11
+    # What the group launches, for the cost estimate: its own version's, not the latest.
+    asg = read(clients)
+    assert (asg["instance_type"], asg["root_volume_size"], asg["root_volume_type"]) == ("t2.micro", 10, "gp3")
 
 
 def test_a_group_on_latest_reads_the_latest_version_only(clients):
@@ -139,6 +142,7 @@ def test_a_group_on_latest_reads_the_latest_version_only(clients):
     asg = read(clients)
     assert asg["group"]["launch_template_version"] == "$Latest"
     assert sorted(asg["launch_template"]["versions"]) == ["2"]
+    assert asg["root_volume_size"] == 10  # the latest's
 
 
 def test_the_group_view_holds_what_the_role_manages(clients):

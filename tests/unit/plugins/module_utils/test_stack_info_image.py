@@ -72,6 +72,8 @@ def test_every_image_of_the_stack_newest_first_with_what_the_role_decides_on(clo
         "image_id": v2, "version": 2, "fingerprint": "f2", "base_image_id": cloud["base"], "tagged": True,
         "snapshot_ids": [snap2], "untagged_snapshot_ids": [snap2]}
     assert (second["image_id"], second["version"], second["untagged_snapshot_ids"]) == (v1, 1, [])
+    # Snapshot storage of every image of the stack (the cost estimate), at the volumes' full size.
+    assert first["snapshot_gb"] > 0 and image["snapshot_gb"] == first["snapshot_gb"] + second["snapshot_gb"]
 
 
 def test_a_stack_without_images(cloud):
