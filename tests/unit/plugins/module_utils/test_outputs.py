@@ -2,6 +2,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.immersionday.ha_web.plugins.module_utils.outputs import file_name
 from ansible_collections.immersionday.ha_web.plugins.module_utils.outputs import stack_outputs
 from ansible_collections.immersionday.ha_web.plugins.filter.stack_scoped import FilterModule as ScopedFilters
 
@@ -38,3 +39,9 @@ def test_outputs_keep_identities_and_drop_moving_state():
 def test_outputs_of_an_empty_stack():
     assert stack_outputs({}, "blue", "us-east-1") == {
         "stack_name": "blue", "region": "us-east-1", "url": None, "network": None, "image": None, "alb": None, "asg": None}
+
+
+def test_outputs_files_are_named_by_stack_and_region():
+    # One stack name in two regions: two files, neither overwrites the other.
+    assert file_name("lab", "ap-northeast-2") == "lab.ap-northeast-2.json"
+    assert file_name("lab", "us-east-1") != file_name("lab", "ap-northeast-2")
