@@ -90,9 +90,10 @@ build: setup
 ee-context: build
 	$(BIN)/ansible-builder create -f execution-environment.yml -c .build/ee
 
-# CHANGELOG.rst from changelogs/: the fragments join the release of galaxy.yml's version.
+# CHANGELOG.rst from changelogs/: the fragments join the release of galaxy.yml's version
+# (antsibull-changelog lists the new plugins with ansible-doc, found through ansible.cfg).
 changelog: setup
-	$(BIN)/antsibull-changelog release --update-existing
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/antsibull-changelog release --update-existing
 
 clean:
 	rm -rf .build outputs tests/output
