@@ -123,11 +123,14 @@ def test_the_changelog_is_generated_from_changelogs_with_a_release_of_galaxy_yml
         releases = yaml.safe_load(handle)["releases"]
     assert galaxy()["version"] in releases
     # antsibull-changelog writes the same CHANGELOG.rst again: nobody edited it by hand. It lists
-    # the plugins with ansible-doc, which finds the copy through the collections path.
+    # the plugins with ansible-doc, which finds the copy (and the doc fragments of amazon.aws)
+    # through the collections path.
     copy = tmp_path / "ansible_collections" / "immersionday" / "ha_web"
     for name in working_tree_files():
         (copy / name).parent.mkdir(parents=True, exist_ok=True)
         (copy / name).write_bytes(open(os.path.join(ROOT, name), "rb").read())
+    for namespace in ("amazon", "community"):
+        os.symlink(os.path.join(ROOT, ".collections", "ansible_collections", namespace), str(tmp_path / "ansible_collections" / namespace))
     env = dict(os.environ, PATH=BIN + os.pathsep + os.environ["PATH"], ANSIBLE_COLLECTIONS_PATH=str(tmp_path))
     completed = subprocess.run([os.path.join(BIN, "antsibull-changelog"), "generate"], cwd=str(copy), env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False)
