@@ -15,7 +15,7 @@ export AWS_ENDPOINT_URL ?= $(CLOUD_URL)
 PLAYBOOK := $(BIN)/ansible-playbook -i inventories/local
 
 .PHONY: setup cloud-up cloud-down cloud-status demo deploy teardown load-test test lint sanity units \
-        unit-quick pytest molecule bench bench-load test-reliability build clean
+        unit-quick pytest molecule bench bench-load test-reliability build ee-context changelog clean
 
 setup:
 	@scripts/setup.sh
@@ -84,6 +84,16 @@ bench-load: setup
 
 build: setup
 	$(BIN)/ansible-galaxy collection build --force --output-path .build/
+
+# The execution environment's build context in .build/ee (offline). Building the image needs a
+# container engine and the internet: $(BIN)/ansible-builder build -f execution-environment.yml
+ee-context: build
+	$(BIN)/ansible-builder create -f execution-environment.yml -c .build/ee
+
+# CHANGELOG.rst from changelogs/: the fragments join the release of galaxy.yml's version
+# (antsibull-changelog lists the new plugins with ansible-doc, found through ansible.cfg).
+changelog: setup
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/antsibull-changelog release --update-existing
 
 clean:
 	rm -rf .build outputs tests/output

@@ -9,7 +9,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 name: stack_dashboard
 short_description: The body of an HA web stack's CloudWatch dashboard
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Returns the dashboard body (a dict with C(widgets)) that the C(asg) role puts as C(<stack_name>-ha-web) with
     M(immersionday.ha_web.cloudwatch_dashboard).

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: Immersion Day HA web maintainers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The outputs document of a stack (outputs/<stack_name>.json)."""
+"""The outputs document of a stack (outputs/<stack_name>.<region>.json)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -20,6 +20,12 @@ KEPT = {
     "alb": ("dns_name", "url", "load_balancer_arn", "target_group_arn", "listener_arn", "security_group_id"),
     "asg": ("group_name", "launch_template_id", "launch_template_version", "security_group_id"),
 }
+
+
+def file_name(stack_name, region):
+    """'<stack_name>.<region>.json': stacks of one name in two regions keep a file each (neither a
+    stack name nor a region has a dot)."""
+    return "%s.%s.json" % (stack_name, region)
 
 
 def stack_outputs(parts, stack_name, region):

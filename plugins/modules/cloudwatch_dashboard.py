@@ -11,7 +11,7 @@ DOCUMENTATION = r"""
 ---
 module: cloudwatch_dashboard
 short_description: Create, update or delete a CloudWatch dashboard
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Puts a CloudWatch dashboard (C(PutDashboard)) when it is missing or its body differs, or deletes it
     (C(DeleteDashboards)). amazon.aws and community.aws have no dashboard module.

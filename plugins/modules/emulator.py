@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: emulator
 short_description: On the embedded cloud, the two calls that amazon.aws modules cannot make there
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - For the embedded cloud (moto) only; on AWS the roles let amazon.aws modules do both and do not
     run this module.

@@ -12,7 +12,7 @@ module: stack_outputs
 short_description: Write the outputs file of an HA web stack
 version_added: 0.1.0
 description:
-  - Writes C(<path>/<stack_name>.json) from the facts the roles hand on, for other tools and the
+  - Writes C(<path>/<stack_name>.<region>.json) from the facts the roles hand on, for other tools and the
     load test. It keeps what identifies resources (ids, ARNs, names, the URL, the region), the
     stack's CloudWatch dashboard (name, console URL) and leaves out state that moves by itself
     (instances, capacity, resource states), so that a rerun rewrites nothing and reports no change.
@@ -24,12 +24,17 @@ description:
     transfer and NAT data processing are not in it. A region the table does not list has no figures,
     and says so. The estimate follows the group's InService count, so the file changes after the
     group scales (and only then).
+  - The file is named by stack and region, so that stacks of one name in two regions do not
+    overwrite each other's file.
   - Creates the directory when needed. One task instead of a directory, a template and a copy.
 author:
   - Immersion Day HA web maintainers (@immersionday)
 options:
   path:
-    description: Directory of the outputs files.
+    description:
+      - Directory of the outputs files.
+      - A relative path is relative to the directory the module runs in; the playbooks give an
+        absolute one, made from the directory the run started in.
     type: path
     required: true
   stack_name:
@@ -49,7 +54,7 @@ options:
 """
 
 EXAMPLES = r"""
-- name: Write outputs/lab.json
+- name: Write outputs/lab.ap-northeast-2.json
   immersionday.ha_web.stack_outputs:
     path: outputs
     stack_name: lab
@@ -67,7 +72,7 @@ dest:
   description: The file written.
   returned: always
   type: str
-  sample: outputs/lab.json
+  sample: outputs/lab.ap-northeast-2.json
 outputs:
   description: The document, as written.
   returned: always
@@ -100,6 +105,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.immersionday.ha_web.plugins.module_utils.outputs import file_name
 from ansible_collections.immersionday.ha_web.plugins.module_utils.outputs import render
 from ansible_collections.immersionday.ha_web.plugins.module_utils.outputs import stack_outputs
 
@@ -117,7 +123,7 @@ def main():
     p = module.params
     document = stack_outputs(p["parts"], p["stack_name"], p["region"])
     content = render(document)
-    dest = os.path.join(p["path"], p["stack_name"] + ".json")
+    dest = os.path.join(p["path"], file_name(p["stack_name"], p["region"]))
     before = None
     if os.path.exists(dest):
         with open(dest) as current:

@@ -1,6 +1,6 @@
 """meta/runtime.yml's requires_ansible is true at both ends that install here.
 
-The newest ansible-core it admits is the one in .venv (requirements.txt takes the newest 2.19, the
+The newest ansible-core it admits is the one in .venv (requirements-test.txt takes the newest 2.19, the
 last series that runs on Python 3.11): the lifecycle tests run on it. This test builds a second
 virtual environment with the OLDEST release it admits and runs the lab there on a private embedded
 cloud: deploy, rerun with changed=0, teardown, and the independent check both ways.

@@ -27,7 +27,7 @@ REGION = "ap-northeast-2"
 # HA_WEB_TEST_SCOPE=full runs every case; unset or `ci` runs a fixed, bounded sample.
 SCOPE = os.environ.get("HA_WEB_TEST_SCOPE") or "ci"
 FULL = SCOPE == "full"
-# Where the playbooks write outputs/<stack>.json during the tests (not the repository's outputs/).
+# Where the playbooks write outputs/<stack>.<region>.json during the tests (not the repository's outputs/).
 OUTPUTS = tempfile.mkdtemp(prefix="ha-web-reliability-outputs-")
 
 
@@ -62,8 +62,8 @@ def run(target, name, *args, **env):
     return playbook(target, name, "-e", "ha_web_outputs_dir=" + OUTPUTS, *args, **env)
 
 
-def outputs(stack="lab"):
-    with open(os.path.join(OUTPUTS, stack + ".json")) as handle:
+def outputs(stack="lab", region=REGION):
+    with open(os.path.join(OUTPUTS, "%s.%s.json" % (stack, region))) as handle:
         return json.load(handle)
 
 

@@ -44,7 +44,8 @@ def test_teardown_removes_one_stack_and_leaves_the_other_untouched(cloud, two_st
     assert R.inventory_of_stack(cloud.url, "blue") == two_stacks["blue_before"]
     # the account holds exactly blue's resources again
     assert R.counts(R.added(cloud.baseline, R.inventory(cloud.url))) == R.ONE_STACK
-    assert not os.path.exists(os.path.join(R.OUTPUTS, "lab.json")) and os.path.exists(os.path.join(R.OUTPUTS, "blue.json"))
+    assert not os.path.exists(os.path.join(R.OUTPUTS, "lab.ap-northeast-2.json"))
+    assert os.path.exists(os.path.join(R.OUTPUTS, "blue.ap-northeast-2.json"))
 
 
 def test_second_teardown_and_teardown_of_a_stack_that_never_existed_are_no_ops(cloud, two_stacks):

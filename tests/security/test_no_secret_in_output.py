@@ -79,7 +79,7 @@ def test_sentinel_not_in_the_outputs(verbose_run):
             written.append(name)
             with open(path, encoding="utf-8", errors="replace") as handle:
                 assert leaked(handle.read()) == [], path
-    assert "lab.json" in written
+    assert "lab.ap-northeast-2.json" in written
 
 
 def test_verbose_teardown_takes_the_emulator_path(verbose_teardown):

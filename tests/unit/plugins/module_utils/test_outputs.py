@@ -2,6 +2,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.immersionday.ha_web.plugins.module_utils.outputs import file_name
 from ansible_collections.immersionday.ha_web.plugins.module_utils.outputs import stack_outputs
 from ansible_collections.immersionday.ha_web.plugins.filter.stack_scoped import FilterModule as ScopedFilters
 
@@ -59,3 +60,9 @@ def test_outputs_name_the_dashboard_and_price_the_stack():
     assert [item["item"] for item in document["cost"]["items"]] == [
         "nat_gateway", "public_ipv4_nat", "load_balancer", "load_balancer_lcu", "public_ipv4_alb", "instances", "ebs", "ami_snapshots"]
     assert stack_outputs(parts, "lab", "cn-north-1")["cost"]["message"].startswith("no price data for region cn-north-1")
+
+
+def test_outputs_files_are_named_by_stack_and_region():
+    # One stack name in two regions: two files, neither overwrites the other.
+    assert file_name("lab", "ap-northeast-2") == "lab.ap-northeast-2.json"
+    assert file_name("lab", "us-east-1") != file_name("lab", "ap-northeast-2")
