@@ -58,8 +58,11 @@ units: setup
 # proxy, the lab end to end, the load test on loopback, the benchmark's shape, and the bounded
 # CI samples of the reliability and security suites. Each test starts its own servers on loopback.
 PYTEST_SUITES := tests/app tests/proxy tests/integration tests/bench tests/reliability tests/security
+# Two workers, one test file each at a time (a file's tests share their deployed stack): most of a
+# test is waiting on a playbook, and each test has its own servers and ports.
+PYTEST_WORKERS ?= 2
 pytest: setup
-	$(BIN)/python -m pytest -q $(PYTEST_SUITES)
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile --durations=15 $(PYTEST_SUITES)
 
 # Unit tests without ansible-test (quick, while developing).
 unit-quick: setup
