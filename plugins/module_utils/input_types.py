@@ -150,3 +150,76 @@ def cidr_errors(cidrs, label):
     if bad:
         return ["%s %s must be IPv4 or IPv6 CIDR blocks such as 0.0.0.0/0 or ::/0" % (label, _shown(bad))]
     return []
+
+
+def _range_text(low, high, exclusive_low=False):
+    if low is not None and high is not None and not exclusive_low:
+        return " from %s to %s" % (low, high)
+    text = ""
+    if low is not None:
+        text += " > %s" % low if exclusive_low else " >= %s" % low
+    if high is not None:
+        text += "%s <= %s" % (" and" if text else "", high)
+    return text
+
+
+def _check(name, value, kind, args):
+    """The message of one variable's check (see input_errors()), or None when the value passes."""
+    shown = "%s %s" % (name, _shown(value))
+    arg = (list(args) + [None] * 4)[:4]
+    if kind in ("whole", "number"):
+        whole = kind == "whole"
+        low, high, note = arg[0], arg[1], arg[2]
+        fits = is_whole_number(value) if whole else is_real_number(value)
+        if fits:
+            number = int(value) if whole else float(value)
+            fits = (low is None or (number >= low if whole else number > low)) and (high is None or number <= high)
+        if fits:
+            return None
+        return "%s must be a %s%s%s" % (shown, "whole number" if whole else "number", _range_text(low, high, not whole),
+                                        " (%s)" % note if note else "")
+    if kind == "flag":
+        return None if is_boolean_like(value) else "%s must be true or false" % shown
+    if kind == "text":
+        pattern, description, numbers = arg[0], arg[1], arg[2]
+        text = "" if value is None else str(value) if numbers and is_whole_number(value) else value
+        if _is_text(text) and re.match(pattern, text):
+            return None
+        return "%s%s must be %s" % (shown, " (%d characters)" % len(value) if _is_text(value) else "", description)
+    if kind == "choice":
+        return None if _is_text(value) and value in arg[0] else "%s must be one of %s" % (shown, ", ".join(arg[0]))
+    if kind == "choices":
+        if isinstance(value, list) and all(_is_text(v) and v in arg[0] for v in value):
+            return None
+        return "%s must be a list of %s (each one of %s)" % (shown, arg[1], ", ".join(arg[0]))
+    raise ValueError("unknown check %r of %s" % (kind, name))
+
+
+def input_errors(checks, values):
+    """One message per variable whose value breaks its check, naming it and the rule.
+
+    checks: {variable: [kind, arguments...]} in the order to report, values: their values in the
+    same order. Kinds: [whole, min, max, note] (a whole number, min <= value <= max, either null
+    for no bound), [number, min, max, note] (a finite number, min < value <= max), [flag] (true or
+    false), [text, pattern, description, numbers] (text matching the anchored pattern; null reads
+    as empty text; with numbers, a whole number reads as its text), [choice, options], [choices,
+    options, what] (a list of options), [tags, strict] (tag_errors()), [cidrs] (cidr_errors()),
+    [region, label] (region_errors())."""
+    names = list(checks)
+    values = list(values)
+    if len(names) != len(values):
+        raise ValueError("%d checks for %d values" % (len(names), len(values)))
+    errors = []
+    for name, value in zip(names, values):
+        kind, args = checks[name][0], checks[name][1:]
+        if kind == "tags":
+            errors.extend(tag_errors(value, name, strict=bool(args and args[0])))
+        elif kind == "cidrs":
+            errors.extend(cidr_errors(value, name))
+        elif kind == "region":
+            errors.extend(region_errors(value, args[0] if args else name))
+        else:
+            message = _check(name, value, kind, args)
+            if message:
+                errors.append(message)
+    return errors

@@ -11,9 +11,10 @@ name: whole_number
 short_description: Whether a value is a whole number
 version_added: 0.2.0
 description:
-  - True for an int (not a bool), an integral float, or text of digits with an optional sign (C(-e asg_min_size=2) passes the text C("2")); false for C("abc"), C("2.5"), C(" 2"), C(true).
-  - The roles check every numeric or boolean variable with it before their first AWS call, because
-    C(| int), C(| float) and C(| bool) turn text they cannot read into 0 or false.
+  - True for an int (not a bool), an integral float, or text of digits with an optional sign
+    (C(-e asg_min_size=2) passes the text C("2")); false for C("abc"), C("2.5"), C(" 2"), C(true).
+  - C(| int) turns text it cannot read into 0 - the roles' rules between variables (min <= max) read
+    a variable with it only once this test passed.
 options:
   _input:
     description: The value to test.
@@ -24,7 +25,7 @@ options:
 EXAMPLES = r"""
 - name: Refuse asg_min_size=abc instead of reading it as 0
   ansible.builtin.assert:
-    that: asg_min_size is immersionday.ha_web.whole_number and asg_min_size | int >= 0
+    that: asg_min_size is immersionday.ha_web.whole_number and asg_min_size | int <= asg_max_size | int
 """
 
 RETURN = r"""

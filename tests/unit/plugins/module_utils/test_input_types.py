@@ -42,13 +42,9 @@ def test_not_boolean_like(value):
     assert not it.is_boolean_like(value)
 
 
-def test_the_test_plugins_expose_them():
+def test_the_test_plugin_exposes_whole_number():
     from ansible_collections.immersionday.ha_web.plugins.test.whole_number import TestModule as Whole
-    from ansible_collections.immersionday.ha_web.plugins.test.real_number import TestModule as Real
-    from ansible_collections.immersionday.ha_web.plugins.test.boolean_like import TestModule as Flag
     assert Whole().tests()["whole_number"]("2") and not Whole().tests()["whole_number"]("abc")
-    assert Real().tests()["real_number"]("2.5") and not Real().tests()["real_number"]("abc")
-    assert Flag().tests()["boolean_like"]("yes") and not Flag().tests()["boolean_like"]("maybe")
 
 
 @pytest.mark.parametrize("tags", [{}, {"Owner": "me", "cost-center": 42, "temporary": True}, {"a" * 128: "b" * 256}])
@@ -130,10 +126,61 @@ def test_bad_cidrs_are_named(cidrs, expected):
     assert len(errors) == 1 and errors[0].startswith(expected), errors
 
 
-def test_the_filters_expose_them():
-    from ansible_collections.immersionday.ha_web.plugins.filter.tag_errors import FilterModule as Tags
-    from ansible_collections.immersionday.ha_web.plugins.filter.region_errors import FilterModule as Regions
-    from ansible_collections.immersionday.ha_web.plugins.filter.cidr_errors import FilterModule as Cidrs
-    assert Tags().filters()["tag_errors"]("x", "asg_tags")[0].startswith('asg_tags "x" must be a dict')
-    assert Regions().filters()["region_errors"]("xx-fake-1")[0].startswith('aws_region "xx-fake-1"')
-    assert Cidrs().filters()["cidr_errors"](["0.0.0.0/0"], "alb_ingress_cidrs") == []
+CHECKS = {
+    "asg_min_size": ["whole", 0],
+    "web_ami_load_seconds": ["whole", 1, 3600, "seconds"],
+    "asg_cpu_target_value": ["number", 0, 100, "percent CPU"],
+    "asg_poll_interval": ["number", 0],
+    "asg_wait_healthy": ["flag"],
+    "asg_instance_type": ["text", r"^[a-z0-9-]+\.[a-z0-9-]+\Z", "an EC2 instance type such as t2.micro"],
+    "alb_health_check_matcher": ["text", r"^[0-9]{3}([,-][0-9]{3})*\Z", "HTTP codes", True],
+    "alb_certificate_arn": ["text", r"^(arn:\S+)?\Z", "an ARN, or empty"],
+    "asg_health_check_type": ["choice", ["ELB", "EC2"]],
+    "asg_metrics": ["choices", ["GroupMinSize", "GroupMaxSize"], "group metrics"],
+    "alb_tags": ["tags", True],
+    "alb_ingress_cidrs": ["cidrs"],
+    "network_region": ["region", "network_region (aws_region)"],
+}
+GOOD = ["2", "600", "30.5", 5, "yes", "t2.micro", 200, None, "ELB", ["GroupMinSize"], {"Owner": "me"}, ["0.0.0.0/0"], "ap-northeast-2"]
+
+
+def test_input_errors_passes_good_values_given_as_text_or_not():
+    assert it.input_errors(CHECKS, GOOD) == []
+
+
+@pytest.mark.parametrize("name, value, expected", [
+    ("asg_min_size", "abc", 'asg_min_size "abc" must be a whole number >= 0'),
+    ("asg_min_size", "2.5", 'asg_min_size "2.5" must be a whole number >= 0'),
+    ("asg_min_size", -1, "asg_min_size -1 must be a whole number >= 0"),
+    ("web_ami_load_seconds", 0, "web_ami_load_seconds 0 must be a whole number from 1 to 3600 (seconds)"),
+    ("asg_cpu_target_value", 0, "asg_cpu_target_value 0 must be a number > 0 and <= 100 (percent CPU)"),
+    ("asg_cpu_target_value", "high", 'asg_cpu_target_value "high" must be a number > 0 and <= 100 (percent CPU)'),
+    ("asg_poll_interval", 0, "asg_poll_interval 0 must be a number > 0"),
+    ("asg_wait_healthy", "maybe", 'asg_wait_healthy "maybe" must be true or false'),
+    ("asg_instance_type", ["t2.micro"], 'asg_instance_type ["t2.micro"] must be an EC2 instance type such as t2.micro'),
+    ("asg_instance_type", "t2.micro\n", 'asg_instance_type "t2.micro\\n" (9 characters) must be an EC2 instance type'),
+    ("alb_health_check_matcher", True, "alb_health_check_matcher true must be HTTP codes"),
+    ("alb_certificate_arn", "cert", 'alb_certificate_arn "cert" (4 characters) must be an ARN, or empty'),
+    ("asg_health_check_type", "elb", 'asg_health_check_type "elb" must be one of ELB, EC2'),
+    ("asg_metrics", "GroupMinSize", 'asg_metrics "GroupMinSize" must be a list of group metrics (each one of GroupMinSize, GroupMaxSize)'),
+    ("alb_tags", {"Owner": "<me>"}, 'alb_tags["Owner"] "<me>" must be at most 256 letters'),
+    ("alb_ingress_cidrs", "0.0.0.0/0", 'alb_ingress_cidrs "0.0.0.0/0" must be a list'),
+    ("network_region", "xx-fake-1", 'network_region (aws_region) "xx-fake-1" is not a region where botocore knows EC2'),
+])
+def test_input_errors_names_each_bad_value_and_its_rule(name, value, expected):
+    values = [value if key == name else good for key, good in zip(CHECKS, GOOD)]
+    errors = it.input_errors(CHECKS, values)
+    assert len(errors) == 1 and errors[0].startswith(expected), errors
+
+
+def test_input_errors_wants_a_value_per_check():
+    with pytest.raises(ValueError):
+        it.input_errors(CHECKS, GOOD[:-1])
+    with pytest.raises(ValueError):
+        it.input_errors({"x": ["weird"]}, [1])
+
+
+def test_the_filter_exposes_it():
+    from ansible_collections.immersionday.ha_web.plugins.filter.input_errors import FilterModule
+    assert FilterModule().filters()["input_errors"]({"asg_min_size": ["whole", 0]}, ["abc"]) == [
+        'asg_min_size "abc" must be a whole number >= 0']
