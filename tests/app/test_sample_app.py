@@ -681,7 +681,8 @@ def test_a_body_carrying_a_second_request_is_read_as_a_body(fresh_app):
     smuggled = (b"POST /load-test HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
                 b"Content-Length: 9\r\n\r\nseconds=5")
     request = b"GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s" % (len(smuggled), smuggled)
-    answer, _closed = _exchange(app.port, request + b"GET /api/status HTTP/1.1\r\nHost: x\r\n\r\n", timeout=2)
+    answer, closed = _exchange(app.port, request + b"GET /api/status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert closed
     assert _statuses(answer) == [200, 200], answer
     assert b'"running": false' in answer
     assert app.get_json()["load_test"]["running"] is False
