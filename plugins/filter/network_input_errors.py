@@ -15,8 +15,11 @@ description:
     per problem, naming the role variable and the rule (for example
     C(network_subnets[1].cidr 10.1.10.0/24 is not inside network_vpc_cidr 10.0.0.0/16)).
   - Rules - valid IPv4 CIDR blocks of /16 to /28; every subnet inside the VPC CIDR; no overlaps;
-    at most one subnet per tier and AZ letter; tier C(public) or C(private); at least one subnet;
-    a public subnet for the NAT gateway (the one C(nat_subnet) names, if given).
+    at most one subnet per tier and AZ letter; tier C(public) or C(private); no key but C(name),
+    C(cidr), C(az), C(tier); at least one subnet; a public subnet for the NAT gateway (the one
+    C(nat_subnet) names, if given).
+  - Once those pass, what the lab needs - public subnets in at least two AZs (the load balancer),
+    one of them in AZ C(a) (the AMI builder), at least one private subnet (the Auto Scaling group).
   - Given C(zones) and C(region) (the role's look-up reads the region's zones), the AZ letters too,
     once the static rules pass.
   - An empty list means the input is fine.
@@ -72,12 +75,13 @@ _value:
 
 from ansible_collections.immersionday.ha_web.plugins.module_utils.network_input import az_errors
 from ansible_collections.immersionday.ha_web.plugins.module_utils.network_input import input_errors
+from ansible_collections.immersionday.ha_web.plugins.module_utils.network_input import layout_errors
 
 
 def network_input_errors(subnets, vpc_cidr, nat_subnet="", prefix="network_", zones=None, region=None):
     errors = input_errors(vpc_cidr, subnets, nat_subnet or None, prefix)
-    if not errors and zones is not None:
-        errors = az_errors(subnets, region, zones, prefix)
+    if not errors:
+        errors = layout_errors(subnets, prefix) + (az_errors(subnets, region, zones, prefix) if zones is not None else [])
     return errors
 
 

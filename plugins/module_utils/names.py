@@ -33,7 +33,8 @@ def dashboard_name(stack_name):
 
 
 # Load balancer and target group names are "<stack_name>-<lab name>" and at most 32 characters.
-STACK_NAME_PATTERN = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,22}[A-Za-z0-9])?$")
+# Anchored with \Z: `$` also matches before a trailing newline ("lab\n" would pass).
+STACK_NAME_PATTERN = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,22}[A-Za-z0-9])?\Z")
 
 
 def stack_name_errors(stack_name, label="stack_name"):

@@ -13,6 +13,7 @@ import ipaddress
 import re
 
 TIERS = ("public", "private")
+SUBNET_KEYS = ("name", "cidr", "az", "tier")
 
 
 def _network(value):
@@ -49,6 +50,9 @@ def input_errors(vpc_cidr, subnets, nat_subnet=None, prefix=""):
 
 def _subnet_errors(path, subnet, vpc, vpc_cidr, prefix, seen_nets, seen_slots, seen_names):
     errors = []
+    unknown = sorted(str(key) for key in subnet if key not in SUBNET_KEYS)
+    if unknown:
+        errors.append("%s has unknown keys %s (a subnet has %s)" % (path, ", ".join(unknown), ", ".join(SUBNET_KEYS)))
     for key in ("cidr", "az", "tier"):
         if subnet.get(key) in (None, ""):
             errors.append("%s.%s is required" % (path, key))
@@ -77,7 +81,9 @@ def _subnet_errors(path, subnet, vpc, vpc_cidr, prefix, seen_nets, seen_slots, s
         else:
             seen_slots[slot] = path
     name = subnet.get("name")
-    if name:
+    if name is not None and not (isinstance(name, str) and len(name) <= 256 and re.match(r"[^\x00-\x1f\x7f]*\Z", name)):
+        errors.append("%s.name %r must be text of at most 256 printable characters (its Name tag)" % (path, name))
+    elif name:
         if name in seen_names:
             errors.append("%s.name %r repeats %s.name" % (path, name, seen_names[name]))
         else:
@@ -92,6 +98,22 @@ def _nat_errors(subnets, nat_subnet, prefix):
     if nat_subnet and pick_nat_subnet(subnets, nat_subnet) is None:
         return ["%snat_subnet %r names no public subnet of %ssubnets (give its name or AZ letter)" % (prefix, nat_subnet, prefix)]
     return []
+
+
+def layout_errors(subnets, prefix=""):
+    """What the lab needs of valid subnets (input_errors() found none): public subnets in at
+    least two AZs (the load balancer spans two), a public subnet in AZ a (the AMI builder runs in
+    Public subnet A), at least one private subnet (the Auto Scaling group's)."""
+    public_azs = sorted(set(s["az"] for s in subnets if s["tier"] == "public"))
+    errors = []
+    if len(public_azs) < 2:
+        errors.append("%ssubnets has public subnets in %d AZ (%s): the load balancer needs public subnets in at least two AZs"
+                      % (prefix, len(public_azs), ", ".join(public_azs)))
+    if "a" not in public_azs:
+        errors.append("%ssubnets has no public subnet in AZ a: the web_ami role's builder runs in Public subnet A" % prefix)
+    if not [s for s in subnets if s["tier"] == "private"]:
+        errors.append("%ssubnets has no private subnet for the Auto Scaling group" % prefix)
+    return errors
 
 
 def pick_nat_subnet(subnets, nat_subnet=None):

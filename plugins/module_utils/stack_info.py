@@ -124,6 +124,30 @@ def zone_names(ec2):
     return sorted(z["ZoneName"] for z in zones if z.get("ZoneType", "availability-zone") == "availability-zone")
 
 
+def instance_type_errors(ec2, checks, zones):
+    """One message per instance type not offered in one of its zones, naming the variable that
+    sets it; one read-only call (DescribeInstanceTypeOfferings of the types, region-wide, so that
+    the message can say where the type is offered). checks: [{variable, instance_type, zones}];
+    zones: the region's available zones (a zone that is not one of them is the AZ letter check's
+    to report, not this one's)."""
+    checks = [c for c in checks if c.get("instance_type")]
+    if not checks:
+        return []
+    types = sorted(set(c["instance_type"] for c in checks))
+    offerings = paginate(ec2, "describe_instance_type_offerings", LocationType="availability-zone",
+                         Filters=[{"Name": "instance-type", "Values": types}]).get("InstanceTypeOfferings", [])
+    offered = set((o["InstanceType"], o["Location"]) for o in offerings)
+    errors = []
+    for check in checks:
+        kind = check["instance_type"]
+        missing = [z for z in check.get("zones") or [] if z in zones and (kind, z) not in offered]
+        if missing:
+            where = sorted(z for t, z in offered if t == kind)
+            errors.append("%s %s is not offered in %s (this region offers it in %s)"
+                          % (check["variable"], kind, ", ".join(missing), ", ".join(where) if where else "no zone: is the type right?"))
+    return errors
+
+
 def network_facts(ec2, stack_name, components):
     """The stack's network in the shape of the ha_web_network fact, plus what the network role
     compares with its input (vpc, eip, subnet_details, igw, nat_gateways, route_tables).
@@ -788,19 +812,23 @@ def dashboard_facts(cloudwatch, stack_name):
 
 
 def describe_stack(ec2, elbv2, autoscaling, stack_name, parts, ssm_factory=None, base_image=None, image_name_base=None,
-                   names=None, image_id=None, cloudwatch=None):
+                   names=None, image_id=None, cloudwatch=None, instance_types=None):
     """The requested parts of the stack. base_image: dict(image_id=..., ssm_parameter=...,
     track_latest=...) for the part base_image (ssm_factory: makes an SSM client, called only to read
     the parameter); image_name_base: with the part builder, look for images whose names clash;
     names: who holds these account-unique names (name_holders); image_id: with the part asg, the
     root device of this image (else of the stack's image when the part image is read) unless the
-    launch template already records it (image_root); cloudwatch: a client, for the part dashboard."""
+    launch template already records it (image_root); cloudwatch: a client, for the part dashboard;
+    instance_types: check that these are offered in their zones (instance_type_errors(), whose
+    checks they are)."""
     # Only these parts take ids from DescribeTags (asg describes by tag filters).
     components = ec2_components(ec2, stack_name) if set(parts) & set(["network", "alb", "image", "builder", "base_image"]) else {}
     result = {}
     if "network" in parts:
         result["network"] = network_facts(ec2, stack_name, components)
         result["availability_zones"] = zone_names(ec2)
+    if instance_types:
+        result["instance_type_errors"] = instance_type_errors(ec2, instance_types, result.get("availability_zones") or zone_names(ec2))
     # The builder and base_image parts need the images too (their snapshots, their recorded base).
     image = image_facts(ec2, stack_name, components) if set(parts) & set(["image", "builder", "base_image"]) else None
     if "image" in parts:

@@ -65,6 +65,17 @@ options:
       - With the part C(asg), the image whose root device the launch template maps (RV(image_root)); without it, the
         stack's image when the part C(image) is read.
     type: str
+  instance_types:
+    description:
+      - Instance types to check, read-only, before anything is built - each must be offered in each of its zones
+        (C(DescribeInstanceTypeOfferings), one call); RV(instance_type_errors) names those that are not.
+      - A zone that is not an available zone of the region is left to the AZ letter check (RV(availability_zones)).
+    type: list
+    elements: dict
+    suboptions:
+      variable: {description: The variable that sets the type (the messages name it)., type: str, required: true}
+      instance_type: {description: 'The instance type, for example C(t2.micro).', type: str, required: true}
+      zones: {description: 'The zones it must be offered in, for example C(ap-northeast-2a).', type: list, elements: str, required: true}
   track_latest_base:
     description:
       - With the part C(base_image) and no O(base_image_id), read O(base_image_ssm_parameter) even when
@@ -87,6 +98,14 @@ EXAMPLES = r"""
 - name: Use it
   ansible.builtin.set_fact:
     ha_web_network: "{{ stack.network }}"
+
+- name: Read the network and check, before anything is built, that the instance types are offered where they go
+  immersionday.ha_web.stack_info:
+    stack_name: lab
+    parts: [network]
+    instance_types:
+      - {variable: asg_instance_type, instance_type: t2.micro, zones: [ap-northeast-2a, ap-northeast-2c]}
+  register: stack
 
 - name: Read the stack's images and the base AMI of its next bake (its recorded base, else the current Amazon Linux)
   immersionday.ha_web.stack_info:
@@ -141,6 +160,12 @@ availability_zones:
   type: list
   elements: str
   sample: [ap-northeast-2a, ap-northeast-2b, ap-northeast-2c, ap-northeast-2d]
+instance_type_errors:
+  description: With O(instance_types), one message per type not offered in one of its zones, naming its variable; empty when all are.
+  returned: when O(instance_types) is given
+  type: list
+  elements: str
+  sample: ["asg_instance_type t2.micro is not offered in ap-northeast-2b (this region offers it in ap-northeast-2a, ap-northeast-2c)"]
 image:
   description:
     - The newest available image of the stack (else the newest), as C(ha_web_image), and every image of
@@ -375,6 +400,11 @@ def main():
             auto_scaling_group=dict(type="str"), launch_template=dict(type="str"),
         )),
         image_id=dict(type="str"),
+        instance_types=dict(type="list", elements="dict", options=dict(
+            variable=dict(type="str", required=True),
+            instance_type=dict(type="str", required=True),
+            zones=dict(type="list", elements="str", required=True),
+        )),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     parts = module.params["parts"]
@@ -393,6 +423,7 @@ def main():
             names=names,
             image_id=module.params["image_id"],
             cloudwatch=aws_client(module, "cloudwatch") if "dashboard" in parts else None,
+            instance_types=module.params["instance_types"],
         )
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
         module.fail_json_aws(e, msg="Failed to read stack %s" % module.params["stack_name"])

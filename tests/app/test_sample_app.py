@@ -31,6 +31,7 @@ ROLE = os.path.join(ROOT, "roles", "web_ami")
 APP = os.path.join(ROLE, "files", "ha_web_app.py")
 UNIT = os.path.join(ROLE, "files", "ha-web-app.service")
 USER_DATA = os.path.join(ROLE, "templates", "user_data.sh.j2")
+USER_DATA_PACKED = os.path.join(ROLE, "templates", "user_data_packed.sh.j2")
 INSTANCE_ID = "i-0a1b2c3d4e5f60718"
 AZ = "ap-northeast-2c"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -121,8 +122,8 @@ def _free_port():
 
 
 class AppProcess:
-    def __init__(self, imds_url, load_seconds=600, use_env=False):
-        self.imds_url, self.load_seconds, self.use_env = imds_url, load_seconds, use_env
+    def __init__(self, imds_url, load_seconds=600, use_env=False, nofile=None):
+        self.imds_url, self.load_seconds, self.use_env, self.nofile = imds_url, load_seconds, use_env, nofile
         self.proc = None
 
     def start(self):
@@ -137,13 +138,19 @@ class AppProcess:
                 cmd += ["--port", str(self.port), "--imds-url", self.imds_url,
                         "--load-seconds", str(self.load_seconds)]
             self.log = tempfile.TemporaryFile()
-            self.proc = subprocess.Popen(cmd, env=env, stdout=self.log, stderr=self.log)
+            self.proc = subprocess.Popen(cmd, env=env, stdout=self.log, stderr=self.log, preexec_fn=self._limits)
             if wait_for(self._up, 30, 0.1):
                 return self
             self.stop()
             if "Address already in use" not in self.output():
                 break
         raise AssertionError("app did not start:\n" + self.output())
+
+    def _limits(self):
+        if self.nofile:  # the open-files limit a service gets from systemd without LimitNOFILE
+            import resource
+
+            resource.setrlimit(resource.RLIMIT_NOFILE, (self.nofile, self.nofile))
 
     def _up(self):
         if self.proc.poll() is not None:
@@ -506,6 +513,7 @@ def test_unit_runs_unprivileged_and_restarts():
     assert settings["ExecStart"].split()[-1] == "/opt/ha-web-app/ha_web_app.py"
     assert settings["EnvironmentFile"] == "-/etc/ha-web-app.env"
     assert settings["WantedBy"] == "multi-user.target"
+    assert int(settings["LimitNOFILE"]) >= 4096  # the app's connections and the LOAD TEST workers
 
 
 def _render_user_data(**variables):
@@ -541,14 +549,20 @@ def _role_defaults():
     return values
 
 
+def _render_packed(script):
+    from ansible_collections.immersionday.ha_web.plugins.filter.gzip_b64 import gzip_b64
+
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    env.filters["immersionday.ha_web.gzip_b64"] = gzip_b64
+    with open(USER_DATA_PACKED) as f:
+        return env.from_string(f.read()).render(web_ami__user_data=script)
+
+
 @pytest.mark.parametrize("variables", [None, {"web_ami_app_port": 8080,
                                               "web_ami_load_seconds": 3600}])
 def test_user_data_installs_app_and_unit_verbatim(variables):
     variables = variables or _role_defaults()
     script = _render_user_data(**variables)
-    size = len(script.encode("utf-8"))
-    print("\nuser data: %d bytes" % size)
-    assert size < 16384 - 2048  # AWS limit is 16 KB: keep a margin
     assert script.startswith("#!/usr/bin/env bash\n")
     assert subprocess.run(["bash", "-n"], input=script, text=True, check=False).returncode == 0
     docs = _heredocs(script)
@@ -561,3 +575,166 @@ def test_user_data_installs_app_and_unit_verbatim(variables):
                    "HA_WEB_APP_LOAD_SECONDS": str(variables["web_ami_load_seconds"])}
     assert re.search(r"^systemctl enable --now ha-web-app\.service$", script, re.M)
     assert not re.search(r"\b(curl|wget|dnf|yum|pip3?|apt-get|rpm)\b", script)
+
+
+def test_the_builder_gets_the_installer_packed_within_the_16_kb_of_user_data(tmp_path):
+    """The installer gzipped: base64 -d | gzip -dc on the instance gives it back byte for byte."""
+    script = _render_user_data(**_role_defaults())
+    packed = _render_packed(script)
+    size = len(packed.encode("utf-8"))
+    print("\nuser data: %d bytes packed, %d bytes unpacked" % (size, len(script.encode("utf-8"))))
+    assert size < 16384 - 2048  # AWS limit is 16 KB: keep a margin
+    assert packed.startswith("#!/usr/bin/env bash\n")
+    assert subprocess.run(["bash", "-n"], input=packed, text=True, check=False).returncode == 0
+    # run it with `bash` swapped for `cat`: what the instance's bash would read
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "bash").symlink_to(subprocess.run(["which", "cat"], capture_output=True, text=True, check=True).stdout.strip())
+    body = packed.split("\n", 1)[1]  # the real bash runs the script; its inner `bash` is the fake
+    import shutil
+
+    out = subprocess.run([shutil.which("bash"), "-c", body], capture_output=True, text=True, check=False,
+                         env=dict(os.environ, PATH="%s:%s" % (fake, os.environ["PATH"])))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == script
+    assert not re.search(r"\b(curl|wget|dnf|yum|pip3?|apt-get|rpm)\b", packed)
+
+
+# -- abuse: many idle clients, smuggled requests, malformed requests --------------------------
+def _raise_fd_limit(wanted):
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(wanted, hard), hard))
+
+
+def _threads(pid):
+    with open("/proc/%d/status" % pid) as f:
+        return int(re.search(r"^Threads:\s+(\d+)", f.read(), re.M).group(1))
+
+
+def _exchange(port, data, timeout=5, half_close=False):
+    """Sends raw bytes (then ends its side with half_close), returns everything the app answers
+    until it closes or goes quiet."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(data)
+        if half_close:
+            sock.shutdown(socket.SHUT_WR)
+        chunks = []
+        try:
+            while True:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    return b"".join(chunks), True  # closed by the app
+                chunks.append(chunk)
+        except socket.timeout:
+            return b"".join(chunks), False
+        except ConnectionResetError:
+            return b"".join(chunks), True
+
+
+def _statuses(answer):
+    """The status codes answered; a request line too broken to name its version gets the error
+    page alone, as HTTP/0.9 answers (no status line): its code then."""
+    codes = [int(code) for code in re.findall(rb"^HTTP/1\.[01] (\d{3}) ", answer, re.M)]
+    return codes or [int(code) for code in re.findall(rb"<p>Error code: (\d{3})</p>", answer)]
+
+
+def test_health_answers_under_1000_idle_connections(fresh_app):
+    """1,100 clients connect and send nothing (half of them the start of a request line): the
+    app keeps at most 256 connections, closing the longest waiting, and /health answers at once,
+    even with the 1,024 open files systemd gives a service by default. (One thread and one file per
+    connection, as before: 1,022 threads, and /health timed out.)"""
+    _raise_fd_limit(4096)
+    app = fresh_app(nofile=1024)
+    clients = []
+    try:
+        t0 = time.monotonic()
+        for index in range(1100):
+            sock = socket.create_connection(("127.0.0.1", app.port), timeout=10)
+            if index % 2:
+                sock.sendall(b"GET /health HT")  # slow loris: never finishes its request line
+            clients.append(sock)
+        opened = time.monotonic() - t0
+        time.sleep(0.5)
+        t1 = time.monotonic()
+        status, _headers, body = app.request("GET", "/health", timeout=5)
+        answered = time.monotonic() - t1
+        threads = _threads(app.pid)
+        print("\n1100 idle connections opened in %.2f s; /health %d in %.3f s; app threads %d"
+              % (opened, status, answered, threads))
+        assert (status, body) == (200, "ok\n")
+        assert answered < 2.0
+        assert threads <= 256 + 10  # the connections' threads, the accept loop, the CPU meter
+        assert app.get_json()["instance_id"] == INSTANCE_ID
+    finally:
+        for sock in clients:
+            sock.close()
+    assert "Traceback" not in app.output()
+
+
+def test_a_body_carrying_a_second_request_is_read_as_a_body(fresh_app):
+    """Request smuggling: a GET whose body is a POST /load-test. The body is read and dropped;
+    the next request on the connection is the client's next one, not the smuggled one."""
+    app = fresh_app()
+    smuggled = (b"POST /load-test HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                b"Content-Length: 9\r\n\r\nseconds=5")
+    request = b"GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s" % (len(smuggled), smuggled)
+    answer, closed = _exchange(app.port, request + b"GET /api/status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert closed
+    assert _statuses(answer) == [200, 200], answer
+    assert b'"running": false' in answer
+    assert app.get_json()["load_test"]["running"] is False
+    assert children(app.pid) == []
+
+
+@pytest.mark.parametrize("framing", [
+    b"Transfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n",
+    b"Content-Length: 0\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n",
+    b"Content-Length: 3\r\nContent-Length: 7\r\n\r\n%x\r\n%s",
+    b"Content-Length: +3\r\n\r\n%x\r\n%s",
+    b"Content-Length: 99999\r\n\r\n%x\r\n%s",
+], ids=["chunked", "length and chunked", "two lengths", "signed length", "too long"])
+def test_a_body_the_app_cannot_delimit_closes_the_connection(fresh_app, framing):
+    app = fresh_app()
+    smuggled = b"POST /load-test?seconds=5 HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"
+    request = b"GET / HTTP/1.1\r\nHost: x\r\n" + framing % (len(smuggled), smuggled)
+    answer, closed = _exchange(app.port, request)
+    statuses = _statuses(answer)
+    assert statuses in ([400], [413]) and closed, answer
+    assert app.get_json()["load_test"]["running"] is False
+    assert children(app.pid) == []
+    assert "Traceback" not in app.output()
+
+
+MALFORMED = {
+    "binary": b"\x00\x01\x02\xff garbage\r\n\r\n",
+    "no path": b"GET\r\n\r\n",
+    "two words": b"GET /\r\n\r\n",
+    "bad version": b"GET / HTTP/x.y\r\n\r\n",
+    "future version": b"GET / HTTP/9.9\r\n\r\n",
+    "70 KB request line": b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+    "unparsable URL": b"GET http://[/ HTTP/1.1\r\nHost: x\r\n\r\n",
+    "control characters": b"GET /\x1b[31mred\x07 HTTP/1.1\r\nHost: x\r\n\r\n",
+    "70 KB header": b"GET / HTTP/1.1\r\nX-Big: " + b"b" * 70000 + b"\r\n\r\n",
+    "200 headers": b"GET / HTTP/1.1\r\n" + b"".join(b"X-%d: y\r\n" % i for i in range(200)) + b"\r\n",
+    "header without colon": b"GET / HTTP/1.1\r\nnonsense\r\n\r\n",
+    "unknown method": b"BREW /pot HTTP/1.1\r\nHost: x\r\n\r\n",
+    "closed mid-line": b"GET /he",
+}
+
+
+def test_malformed_requests_get_an_error_or_a_close_never_an_exception(fresh_app):
+    app = fresh_app()
+    for name, data in MALFORMED.items():
+        answer, closed = _exchange(app.port, data, timeout=2, half_close=name == "closed mid-line")
+        statuses = _statuses(answer)
+        # an error status (501 for an unknown method, 505 for a version from the future), or the
+        # connection closed
+        assert (statuses and all(400 <= code < 500 or code in (501, 505) for code in statuses)) or (not answer and closed), \
+            (name, answer[:300])
+        assert app.request("GET", "/health")[0] == 200, name
+    log = app.output()
+    assert "Traceback" not in log and "Exception" not in log, log[-3000:]
+    assert "\x1b" not in log  # the request line is logged escaped

@@ -8,6 +8,7 @@ import json
 import math
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -18,6 +19,12 @@ from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MAX_SECONDS = 3600
+# At most MAX_CONN connections (a thread each); when full, the one waiting longest for its request
+# is closed for the newcomer, so idle or slow clients cannot lock the health checks out.
+MAX_CONN = 256
+IDLE = 65  # s between requests: more than the load balancer's 60 s idle timeout
+SLOW = 10  # s per read once a request began
+MAX_BODY = 4096
 UNKNOWN = "unknown"
 NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # IMDS is link-local
 # One busy worker: burns a CPU until its deadline, or until its parent (the app) is gone.
@@ -156,6 +163,40 @@ class Server(ThreadingHTTPServer):
     request_queue_size = 128
     daemon_threads = True
 
+    def server_activate(self):
+        ThreadingHTTPServer.server_activate(self)
+        self.since, self.lock = {}, threading.Lock()  # conn -> waiting since (None: being served)
+
+    def mark(self, conn, since):
+        with self.lock:
+            if conn in self.since:
+                self.since[conn] = since
+
+    def process_request(self, request, client_address):
+        with self.lock:
+            waiting = [(t, id(c), c) for c, t in self.since.items() if t is not None]
+            full = len(self.since) >= MAX_CONN
+            if full and waiting:
+                old = min(waiting)[2]
+                del self.since[old]
+                try:
+                    old.shutdown(socket.SHUT_RDWR)  # its thread reads EOF and ends
+                except OSError:
+                    pass
+            if not full or waiting:
+                self.since[request] = time.monotonic()
+        if request not in self.since:  # all busy: no room
+            return ThreadingHTTPServer.shutdown_request(self, request)
+        ThreadingHTTPServer.process_request(self, request, client_address)
+
+    def shutdown_request(self, request):
+        with self.lock:
+            self.since.pop(request, None)
+        ThreadingHTTPServer.shutdown_request(self, request)
+
+    def handle_error(self, request, client_address):  # a client gone mid-request: no traceback
+        sys.stderr.write("%s %r\n" % (client_address[0], sys.exc_info()[1]))
+
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -163,8 +204,7 @@ class Handler(BaseHTTPRequestHandler):
     # Headers and body go out in two writes: without this, keep-alive clients stall ~40 ms
     # a request on delayed ACKs.
     disable_nagle_algorithm = True
-    # Longer than the load balancer's 60 s idle timeout, so idle keep-alive threads end.
-    timeout = 75
+    timeout = IDLE
     app = None  # set by main()
 
     def end_headers(self):
@@ -172,9 +212,44 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("X-Instance-Id", self.app.identity.get()[0])
         BaseHTTPRequestHandler.end_headers(self)
 
+    def handle_one_request(self):
+        self.server.mark(self.connection, time.monotonic())
+        self.connection.settimeout(IDLE)
+        BaseHTTPRequestHandler.handle_one_request(self)
+
+    def parse_request(self):
+        # The whole body is read here, or the connection closed: a body is never taken for
+        # the next request (no smuggling past the load balancer).
+        self.connection.settimeout(SLOW)
+        if not BaseHTTPRequestHandler.parse_request(self):
+            return False
+        sizes = set(v.strip() for v in self.headers.get_all("Content-Length", []))
+        try:
+            self.url = urllib.parse.urlsplit(self.path)
+        except ValueError:
+            sizes = None
+        # refused: no version (HTTP/0.9), a header line the parser could not read (it would take
+        # the lines after it for a body), a body framing other than one Content-Length
+        if sizes is None or self.request_version == "HTTP/0.9" or self.headers.defects \
+                or self.headers.get("Transfer-Encoding") is not None or len(sizes) > 1 \
+                or not all(v.isascii() and v.isdigit() for v in sizes):
+            self.send_error(400)
+            return False
+        length = int(sizes.pop()) if sizes else 0
+        if length > MAX_BODY:
+            self.send_error(413)
+            return False
+        self.body = self.rfile.read(length)
+        if len(self.body) < length:  # the client went away
+            self.close_connection = True
+            return False
+        self.server.mark(self.connection, None)
+        return True
+
     def log_message(self, fmt, *args):
-        if not self.path.startswith("/health"):
-            sys.stderr.write("%s %s\n" % (self.address_string(), fmt % args))
+        # path is unset when the request line was malformed; ascii() escapes control characters
+        if not getattr(self, "path", "").startswith("/health"):
+            sys.stderr.write("%s %s\n" % (self.address_string(), ascii(fmt % args)[1:-1]))
 
     def send(self, code, body, ctype="text/plain; charset=utf-8", headers=()):
         data = body.encode("utf-8")
@@ -196,7 +271,7 @@ class Handler(BaseHTTPRequestHandler):
                 "cpu_percent": self.app.cpu.percent(), "load_test": self.app.load.status()}
 
     def do_GET(self):
-        path = urllib.parse.urlsplit(self.path).path
+        path = self.url.path
         if path == "/health":
             self.send(200, "ok\n")
         elif path == "/api/status":
@@ -217,15 +292,7 @@ class Handler(BaseHTTPRequestHandler):
     do_HEAD = do_GET
 
     def do_POST(self):
-        url = urllib.parse.urlsplit(self.path)
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = -1
-        if not 0 <= length <= 4096 or self.headers.get("Transfer-Encoding"):
-            self.close_connection = True
-            return self.send(400, "bad request body\n")
-        body = self.rfile.read(length).decode("utf-8", "replace")
+        url, body = self.url, self.body.decode("utf-8", "replace")
         if url.path != "/load-test":
             return self.send(404, "not found\n")
         as_html = "text/html" in (self.headers.get("Accept") or "")

@@ -20,6 +20,12 @@ def test_a_bad_stack_name_gets_one_message_naming_it_and_the_rule(name):
     assert errors[0].startswith('stack_name "%s" must be 1 to 24 letters, digits and hyphens' % name)
 
 
+@pytest.mark.parametrize("name", ["lab\n", "lab\r\n", "\nlab", "la b", "lab\t", "l\u00e4b", ["lab"]])
+def test_a_stack_name_with_a_trailing_newline_or_any_other_character_is_refused(name):
+    errors = stack_name_errors(name)
+    assert len(errors) == 1 and errors[0].startswith("stack_name ")
+
+
 def test_the_message_names_the_variable_it_is_given():
     assert stack_name_errors("x_y", "network_stack_name (stack_name)")[0].startswith('network_stack_name (stack_name) "x_y" must')
 

@@ -62,11 +62,37 @@ def test_filter_checks_az_letters_once_the_static_rules_pass():
     f = FilterModule().filters()["network_input_errors"]
     zones = ["ap-northeast-2a", "ap-northeast-2b", "ap-northeast-2c"]
     assert f(LAB_SUBNETS, "10.0.0.0/16", "", zones=zones, region="ap-northeast-2") == []
-    assert f([dict(LAB_SUBNETS[0], az="z")], "10.0.0.0/16", zones=zones, region="ap-northeast-2") == [
-        "network_subnets[0].az 'z' is not an availability zone of region ap-northeast-2 (it has a, b, c)"]
+    assert f(LAB_SUBNETS[:3] + [dict(LAB_SUBNETS[3], az="z")], "10.0.0.0/16", zones=zones, region="ap-northeast-2") == [
+        "network_subnets[3].az 'z' is not an availability zone of region ap-northeast-2 (it has a, b, c)"]
     # a static error first: the AZ letters are not looked at
     assert f([dict(LAB_SUBNETS[0], az="z", cidr="10.1.0.0/24")], "10.0.0.0/16", zones=zones, region="ap-northeast-2") == [
         "network_subnets[0].cidr 10.1.0.0/24 is not inside network_vpc_cidr 10.0.0.0/16"]
+
+
+@pytest.mark.parametrize("subnets, expected", [
+    (LAB_SUBNETS, []),
+    ([dict(s, az="a") for s in LAB_SUBNETS if s["az"] == "a"],
+     ["network_subnets has public subnets in 1 AZ (a): the load balancer needs public subnets in at least two AZs"]),
+    ([s for s in LAB_SUBNETS if s["tier"] == "public"], ["network_subnets has no private subnet for the Auto Scaling group"]),
+    ([dict(s, az="b") if s["az"] == "a" else s for s in LAB_SUBNETS],
+     ["network_subnets has no public subnet in AZ a: the web_ami role's builder runs in Public subnet A"]),
+])
+def test_the_filter_checks_what_the_lab_needs_of_the_layout(subnets, expected):
+    from ansible_collections.immersionday.ha_web.plugins.filter.network_input_errors import FilterModule
+    assert FilterModule().filters()["network_input_errors"](subnets, "10.0.0.0/16") == expected
+
+
+@pytest.mark.parametrize("subnet, expected", [
+    (dict(LAB_SUBNETS[0], tire="public"), "subnets[0] has unknown keys tire (a subnet has name, cidr, az, tier)"),
+    (dict(LAB_SUBNETS[0], name=["Public subnet A"]), "subnets[0].name ['Public subnet A'] must be text of at most 256"),
+    (dict(LAB_SUBNETS[0], name="Public\nsubnet A"), "subnets[0].name 'Public\\nsubnet A' must be text"),
+    (dict(LAB_SUBNETS[0], name="x" * 257), "must be text of at most 256 printable characters"),
+    (dict(LAB_SUBNETS[0], az=1), "subnets[0].az 1 must be one availability zone letter"),
+    (dict(LAB_SUBNETS[0], cidr=["10.0.10.0/24"]), "subnets[0].cidr ['10.0.10.0/24'] is not a valid IPv4 CIDR"),
+])
+def test_careless_subnet_entries_are_named(subnet, expected):
+    errors = ni.input_errors("10.0.0.0/16", [subnet] + LAB_SUBNETS[1:])
+    assert any(e.startswith(expected) or expected in e for e in errors), errors
 
 
 def test_pick_nat_subnet():

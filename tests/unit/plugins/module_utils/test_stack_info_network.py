@@ -159,3 +159,66 @@ def test_a_deleted_nat_gateway_is_listed_with_its_interface(ec2):
 ])
 def test_route_target(route, target):
     assert route_target(route) == target
+
+
+# ---- instance types offered in the chosen zones (checked with the network look-up, before anything is built)
+
+def checks(asg_type="t2.micro", builder_type="t2.micro", asg_zones=("a", "c")):
+    return [{"variable": "web_ami_instance_type", "instance_type": builder_type, "zones": [REGION + "a"]},
+            {"variable": "asg_instance_type", "instance_type": asg_type, "zones": [REGION + z for z in asg_zones]}]
+
+
+def offering_errors(ec2, instance_types):
+    return describe_stack(Retrying(ec2), None, None, "lab", ["network"], instance_types=instance_types)["instance_type_errors"]
+
+
+def test_the_lab_instance_type_is_offered_in_its_zones(ec2):
+    assert offering_errors(ec2, checks()) == []
+
+
+def test_a_type_not_offered_in_a_chosen_zone_is_named_with_where_it_is(ec2):
+    # moto's offerings, as AWS's: t2.micro is offered in ap-northeast-2a and 2c, not in 2b
+    assert offering_errors(ec2, checks(asg_zones=("a", "b"))) == [
+        "asg_instance_type t2.micro is not offered in ap-northeast-2b (this region offers it in ap-northeast-2a, ap-northeast-2c)"]
+
+
+def test_an_unknown_type_is_named_for_each_variable(ec2):
+    assert offering_errors(ec2, checks(asg_type="t2.nonsense", builder_type="x9.tiny")) == [
+        "web_ami_instance_type x9.tiny is not offered in ap-northeast-2a (this region offers it in no zone: is the type right?)",
+        "asg_instance_type t2.nonsense is not offered in ap-northeast-2a, ap-northeast-2c (this region offers it in no zone: is the type right?)"]
+
+
+def test_a_zone_the_region_lacks_is_left_to_the_az_letter_check(ec2):
+    assert offering_errors(ec2, checks(asg_zones=("a", "z"))) == []
+
+
+def test_one_read_only_call_and_none_without_types():
+    calls = []
+
+    class Recording(object):
+        def __init__(self, client):
+            self._client = client
+
+        def __getattr__(self, name):
+            attr = getattr(self._client, name)
+            if name == "get_paginator":
+                def paginator(operation):
+                    calls.append(operation)
+                    return attr(operation)
+                return paginator
+            if not callable(attr):
+                return attr
+
+            def call(*args, **kwargs):
+                calls.append(name)
+                kwargs.pop("aws_retry", None)
+                return attr(*args, **kwargs)
+            return call
+
+    with mock_aws():
+        client = Recording(boto3.client("ec2", region_name=REGION))
+        describe_stack(client, None, None, "lab", ["network"], instance_types=checks())
+        assert calls.count("describe_instance_type_offerings") == 1
+        del calls[:]
+        describe_stack(client, None, None, "lab", ["network"])
+        assert "describe_instance_type_offerings" not in calls
