@@ -148,7 +148,7 @@ actions:
   elements: str
   sample: ["associate eipalloc-4567 with nat-0123456789abcdef0 in ap-northeast-2c"]
 nat_gateway:
-  description: The gateway as DescribeNatGateways answers it, keys in snake_case.
+  description: The gateway as DescribeNatGateways answers it, keys in snake_case, tags as a dict.
   returned: when a gateway exists
   type: dict
 """
@@ -160,9 +160,8 @@ try:
 except ImportError:
     pass  # Handled by AnsibleAWSModule
 
-from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.transformation import boto3_resource_to_ansible_dict
 
 from ansible_collections.immersionday.ha_web.plugins.module_utils.regional_nat_gateway import ensure
 from ansible_collections.immersionday.ha_web.plugins.module_utils.regional_nat_gateway import probe
@@ -177,7 +176,7 @@ def outcome(gateway, actions, wanted):
     result = dict(supported=True, actions=actions, nat_gateway_id=None, state=None, zone_addresses=wanted)
     if gateway:
         result.update(nat_gateway_id=gateway["NatGatewayId"], state=gateway.get("State"), zone_addresses=zone_addresses(gateway),
-                      nat_gateway=camel_dict_to_snake_dict(gateway, ignore_list=["Tags"]))
+                      nat_gateway=boto3_resource_to_ansible_dict(gateway))
         if gateway.get("RouteTableId"):
             result["route_table_id"] = gateway["RouteTableId"]
     return result
