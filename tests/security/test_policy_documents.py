@@ -89,9 +89,15 @@ NOT_GRANTED = {
     "ec2:ModifyInstanceMetadataOptions": "web_ami: ec2_instance on an existing builder (handle_existing): not reached, the task "
                                          "runs only when the look-up found no builder that its filters would find",
 }
-# Our plugins only read, except this call (the embedded cloud only: docs/DEVELOPING.md).
-# The emulator module (embedded cloud only) makes the two calls amazon.aws modules cannot make on moto.
-OUR_MUTATING_CALLS = {"elasticloadbalancing:ModifyLoadBalancerAttributes": ["emulator.py"], "ec2:DeleteLaunchTemplate": ["emulator.py"]}
+# Our plugins only read, except these calls (docs/DEVELOPING.md). The emulator module (embedded cloud
+# only) makes the two calls amazon.aws modules cannot make on moto; regional_nat_gateway makes the
+# regional NAT gateway amazon.aws cannot (its probe deletes one an endpoint made despite DryRun);
+# subnet_route_table moves a subnet between route tables in one call, which ec2_vpc_route_table cannot.
+OUR_MUTATING_CALLS = {"elasticloadbalancing:ModifyLoadBalancerAttributes": ["emulator.py"], "ec2:DeleteLaunchTemplate": ["emulator.py"],
+                      "ec2:CreateNatGateway": ["regional_nat_gateway.py"], "ec2:DeleteNatGateway": ["regional_nat_gateway.py"],
+                      "ec2:AssociateNatGatewayAddress": ["regional_nat_gateway.py"],
+                      "ec2:DisassociateNatGatewayAddress": ["regional_nat_gateway.py"], "ec2:CreateTags": ["regional_nat_gateway.py"],
+                      "ec2:ReplaceRouteTableAssociation": ["subnet_route_table.py"], "ec2:AssociateRouteTable": ["subnet_route_table.py"]}
 
 
 def test_what_our_plugins_can_call_is_in_the_policy():
