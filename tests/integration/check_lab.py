@@ -7,6 +7,7 @@ the roles' defaults, so that a wrong default fails this check.
     check_lab.py present [--stack lab]   every Task 1-3 resource exactly once, wired as lab.md says
     check_lab.py present --nat-mode per_az   ... with issue 20's NAT gateway and private route table per zone
     check_lab.py absent  [--stack lab]   nothing of the stack is left
+    check_lab.py egress  [--stack lab]   only the private subnets' way out (during a switch of NAT mode)
 
 Whatever the mode, each private subnet must route 0.0.0.0/0 through an available NAT gateway of
 the VPC (per_az: of its own zone).
@@ -137,10 +138,10 @@ class Checker:
         available = {n["NatGatewayId"]: n for n in self.ec2.describe_nat_gateways(
             Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "state", "Values": ["available"]}])["NatGateways"]}
         zone_of = {s["SubnetId"]: s["AvailabilityZone"] for s in subnets}
-        for subnet in subnets:
-            name = {t["Key"]: t["Value"] for t in subnet.get("Tags", [])}.get("Name", subnet["SubnetId"])
-            if not name.startswith(self.name("Private subnet")):
-                continue
+        private = [s for s in subnets if {t["Key"]: t["Value"] for t in s.get("Tags", [])}.get("Name", "").startswith(self.name("Private subnet"))]
+        self.equal(len(private), 2, "private subnets whose way out is checked")
+        for subnet in private:
+            name = {t["Key"]: t["Value"] for t in subnet.get("Tags", [])}["Name"]
             held = [t for t in tables if any(a.get("SubnetId") == subnet["SubnetId"] for a in t.get("Associations", []))]
             if not self.equal(len(held), 1, "route tables of %s" % name):
                 continue
@@ -259,6 +260,13 @@ class Checker:
         if network and "3" in tasks:
             self.load_balancing(network, image_id)
 
+    def egress_only(self):
+        vpcs = self.ec2.describe_vpcs(Filters=self.stack_filter())["Vpcs"]
+        if self.equal(len(vpcs), 1, "VPCs of the stack"):
+            vpc = [{"Name": "vpc-id", "Values": [vpcs[0]["VpcId"]]}]
+            self.egress(vpcs[0]["VpcId"], self.ec2.describe_route_tables(Filters=vpc)["RouteTables"],
+                        self.ec2.describe_subnets(Filters=vpc)["Subnets"])
+
     def absent(self):
         f = self.stack_filter()
         nat_states = [{"Name": "state", "Values": ["pending", "available", "deleting"]}]
@@ -287,7 +295,7 @@ class Checker:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("expect", choices=["present", "absent"])
+    parser.add_argument("expect", choices=["present", "absent", "egress"])
     parser.add_argument("--stack", default="lab")
     parser.add_argument("--tasks", default="123", help="lab tasks deployed (e.g. 1, 12, 123)")
     parser.add_argument("--nat-mode", default="single", choices=["single", "per_az"], help="network_nat_mode deployed")
@@ -295,6 +303,8 @@ def main():
     checker = Checker(args.stack, args.nat_mode)
     if args.expect == "present":
         checker.present(args.tasks)
+    elif args.expect == "egress":
+        checker.egress_only()
     else:
         checker.absent()
     for failure in checker.failures:
