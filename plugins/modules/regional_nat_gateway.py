@@ -208,7 +208,7 @@ def main(sleep=time.sleep, clock=time.monotonic):
             supported, reason = probe(ec2, p["vpc_id"])
         except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
             module.fail_json_aws(e, msg="Could not ask the endpoint whether it creates regional NAT gateways"
-                                       " (the probe is a CreateNatGateway with DryRun)")
+                                 " (the probe is a CreateNatGateway with DryRun)")
         result = dict(changed=False, supported=supported, actions=[], nat_gateway_id=None, state=None, zone_addresses={})
         if not supported:
             result["reason"] = reason

@@ -121,15 +121,24 @@ network:
         - The NAT mode the private route tables show (C(single), C(per_az), C(regional)); C(mixed) during a switch
           of C(network_nat_mode), null without a private table routing to a live gateway.
       type: str
-    nat_gateway_ids: {description: 'The stack''s pending or available NAT gateways, by component (nat, nat-a, nat-c, nat-regional).', type: list, elements: str}
+    nat_gateway_ids:
+      description: 'The stack''s pending or available NAT gateways, by component (nat, nat-a, nat-c, nat-regional).'
+      type: list
+      elements: str
     nat_gateway_id: {description: The first of them., type: str}
     nat_gateway_state: {description: 'C(available) once every one of them is, else the state of one that is not.', type: str}
-    eip_allocation_ids: {description: 'The stack''s Elastic IPs, by component (eip, eip-a, eip-c, eip-regional-a, ...).', type: list, elements: str}
+    eip_allocation_ids:
+      description: 'The stack''s Elastic IPs, by component (eip, eip-a, eip-c, eip-regional-a, ...).'
+      type: list
+      elements: str
     eip_allocation_id: {description: The first of them., type: str}
     eip_public_ips: {description: Their addresses., type: list, elements: str}
     eip_public_ip: {description: The first of them., type: str}
     public_route_table_id: {description: Route table C(Public route)., type: str}
-    private_route_table_ids: {description: 'The private route tables, by component (private-rt, private-rt-a, private-rt-c).', type: list, elements: str}
+    private_route_table_ids:
+      description: 'The private route tables, by component (private-rt, private-rt-a, private-rt-c).'
+      type: list
+      elements: str
     private_route_table_id: {description: The first of them (C(Private route) in mode single)., type: str}
     vpc: {description: 'The VPC: id, cidr, dns_support, dns_hostnames, tags.', type: dict}
     eip: {description: 'The Elastic IP of mode single: allocation_id, public_ip, association_id, network_interface_id, tags.', type: dict}
@@ -137,11 +146,15 @@ network:
     subnet_details: {description: 'Subnet by component: id, vpc_id, cidr, zone, map_public, tags.', type: dict}
     igw: {description: 'The internet gateway: id, vpc_ids (attached), tags.', type: dict}
     nat_gateways:
-      description: 'The VPC''s NAT gateways in any state: id, state, subnet_id, tags, component, availability_mode (zonal, regional), allocation_ids, network_interface_ids, zone_addresses ([zone, allocation id] of a regional one), failure_message.'
+      description:
+        - 'The VPC''s NAT gateways in any state: id, state, subnet_id, tags, component, availability_mode (zonal, regional),
+          allocation_ids, network_interface_ids, zone_addresses ([zone, allocation id] of a regional one), failure_message.'
       type: list
       elements: dict
     route_tables:
-      description: 'Route table by component (public-rt, private-rt, private-rt-a, ...): id, vpc_id, tags, routes (destination to target, null for a blackhole), subnet_ids.'
+      description:
+        - 'Route table by component (public-rt, private-rt, private-rt-a, ...): id, vpc_id, tags, routes (destination to target,
+          null for a blackhole), subnet_ids.'
       type: dict
 availability_zones:
   description: The region's available zones (the network role checks its AZ letters against them).

@@ -49,7 +49,8 @@ def stubbed():
 
 
 def address(zone, allocation, association=None, status="succeeded"):
-    return {"AllocationId": allocation, "PublicIp": "203.0.113.%d" % len(allocation), "AssociationId": association or allocation.replace("eipalloc", "eipassoc"),
+    return {"AllocationId": allocation, "PublicIp": "203.0.113.%d" % len(allocation),
+            "AssociationId": association or allocation.replace("eipalloc", "eipassoc"),
             "Status": status, "AvailabilityZone": zone, "IsPrimary": zone.endswith("a")}
 
 
@@ -168,7 +169,8 @@ def test_addresses_are_added_before_the_old_ones_go_and_tags_are_repaired(stubbe
     current = gateway(addresses=[address(REGION + "a", "eipalloc-old", "eipassoc-old"), address(REGION + "c", "eipalloc-c")],
                       tags=MATCH)
     stubber.add_response("describe_nat_gateways", {"NatGateways": [current]}, LIVE)
-    stubber.add_response("associate_nat_gateway_address", {"NatGatewayId": NAT, "NatGatewayAddresses": [address(REGION + "a", "eipalloc-a", status="associating")]},
+    stubber.add_response("associate_nat_gateway_address",
+                         {"NatGatewayId": NAT, "NatGatewayAddresses": [address(REGION + "a", "eipalloc-a", status="associating")]},
                          {"NatGatewayId": NAT, "AllocationIds": ["eipalloc-a"], "AvailabilityZone": REGION + "a"})
     stubber.add_response("disassociate_nat_gateway_address", {"NatGatewayId": NAT, "NatGatewayAddresses": []},
                          {"NatGatewayId": NAT, "AssociationIds": ["eipassoc-old"]})
