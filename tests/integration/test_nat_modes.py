@@ -5,7 +5,9 @@ CI runs a bounded sample: a bad mode and `regional` (which moto lacks) stop befo
 per_az stack deploys, reruns with changed=0 and tears down to nothing. HA_WEB_TEST_SCOPE=full
 also starts from the lab's single gateway and switches single -> per_az -> single, checking
 between the build and the end of each switch that every private subnet still routes through an
-available NAT gateway, and that the lab's network is exactly the lab's again afterwards.
+available NAT gateway, and that the lab's network is exactly the lab's again afterwards; and a
+route through a live gateway (zone a's table pointed at zone c's gateway, zone a's deleted) that
+keeps it through the build and moves only once zone a's new gateway is available.
 `regional` itself is proven by unit tests against the real EC2 API model
 (tests/unit/plugins/module_utils/test_regional_nat_gateway.py, test_network_nat.py)."""
 import os
@@ -40,6 +42,10 @@ def ec2_of(lab):
 
 def live_gateways(lab):
     return ec2_of(lab).describe_nat_gateways(Filters=[{"Name": "state", "Values": ["pending", "available"]}])["NatGateways"]
+
+
+def component_of(resource):
+    return dict((t["Key"], t["Value"]) for t in resource.get("Tags", []))["ha_web:component"]
 
 
 def nothing_was_made(lab):
@@ -101,6 +107,24 @@ def test_per_az_rerun_changes_nothing(lab):
 
 
 if FULL:
+    def test_a_route_through_a_live_gateway_moves_only_once_its_own_is_available(lab):
+        # Zone a's gateway deleted by hand after its table was pointed at zone c's: the table keeps
+        # that live route through the build and moves (ReplaceRoute) only once the new gateway is up.
+        ec2 = ec2_of(lab)
+        nats = dict((component_of(n), n["NatGatewayId"]) for n in live_gateways(lab))
+        tables = dict((component_of(t), t["RouteTableId"])
+                      for t in ec2.describe_route_tables(Filters=[{"Name": "tag:ha_web:stack", "Values": ["lab"]}])["RouteTables"])
+        ec2.replace_route(RouteTableId=tables["private-rt-a"], DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nats["nat-c"])
+        ec2.delete_nat_gateway(NatGatewayId=nats["nat-a"])
+        run = playbook(lab["cloud"], "../tests/integration/network_build_only.yml", "-e", "network_nat_mode=per_az")
+        assert run.rc == 0, run.output[-4000:]
+        routes = ec2.describe_route_tables(RouteTableIds=[tables["private-rt-a"]])["RouteTables"][0]["Routes"]
+        assert [r.get("NatGatewayId") for r in routes if r.get("DestinationCidrBlock") == "0.0.0.0/0"] == [nats["nat-c"]]
+        look(lab, "egress")
+        run = network(lab, "-e", "network_nat_mode=per_az")
+        assert run.rc == 0, run.output[-4000:]
+        look(lab, "present", "--tasks", "1", "--nat-mode", "per_az")
+
     def test_back_to_single_is_the_lab_exactly(lab):
         switch(lab, "single")
         look(lab, "present", "--tasks", "1")
