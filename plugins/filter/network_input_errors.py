@@ -17,7 +17,9 @@ description:
   - Rules - valid IPv4 CIDR blocks of /16 to /28; every subnet inside the VPC CIDR; no overlaps;
     at most one subnet per tier and AZ letter; tier C(public) or C(private); no key but C(name),
     C(cidr), C(az), C(tier); at least one subnet; a public subnet for the NAT gateway (the one
-    C(nat_subnet) names, if given).
+    C(nat_subnet) names, if given); C(nat_mode) one of C(single), C(per_az), C(regional);
+    C(nat_subnet) only with C(single); with C(per_az), a public subnet in every AZ that has a
+    private subnet.
   - Once those pass, what the lab needs - public subnets in at least two AZs (the load balancer),
     one of them in AZ C(a) (the AMI builder), at least one private subnet (the Auto Scaling group).
   - Given C(zones) and C(region) (the role's look-up reads the region's zones), the AZ letters too,
@@ -41,6 +43,10 @@ options:
     description: Prefix of the variable names in the messages.
     type: str
     default: network_
+  nat_mode:
+    description: The NAT mode (C(network_nat_mode)).
+    type: str
+    default: single
   zones:
     description: The region's availability zone names (M(immersionday.ha_web.stack_info)'s C(availability_zones)).
     type: list
@@ -78,8 +84,8 @@ from ansible_collections.immersionday.ha_web.plugins.module_utils.network_input 
 from ansible_collections.immersionday.ha_web.plugins.module_utils.network_input import layout_errors
 
 
-def network_input_errors(subnets, vpc_cidr, nat_subnet="", prefix="network_", zones=None, region=None):
-    errors = input_errors(vpc_cidr, subnets, nat_subnet or None, prefix)
+def network_input_errors(subnets, vpc_cidr, nat_subnet="", prefix="network_", zones=None, region=None, nat_mode="single"):
+    errors = input_errors(vpc_cidr, subnets, nat_subnet or None, prefix, nat_mode)
     if not errors:
         errors = layout_errors(subnets, prefix) + (az_errors(subnets, region, zones, prefix) if zones is not None else [])
     return errors

@@ -14,6 +14,7 @@ import re
 
 TIERS = ("public", "private")
 SUBNET_KEYS = ("name", "cidr", "az", "tier")
+NAT_MODES = ("single", "per_az", "regional")
 
 
 def _network(value):
@@ -24,7 +25,7 @@ def _network(value):
     return net if net.version == 4 else None
 
 
-def input_errors(vpc_cidr, subnets, nat_subnet=None, prefix=""):
+def input_errors(vpc_cidr, subnets, nat_subnet=None, prefix="", nat_mode="single"):
     """Static checks of the network input. Messages name the option (prefix + path) and the rule.
 
     prefix names the role's variables ('network_')."""
@@ -45,6 +46,7 @@ def input_errors(vpc_cidr, subnets, nat_subnet=None, prefix=""):
             continue
         errors.extend(_subnet_errors(path, subnet, vpc, vpc_cidr, prefix, seen_nets, seen_slots, seen_names))
     errors.extend(_nat_errors(subnets, nat_subnet, prefix))
+    errors.extend(_nat_mode_errors(subnets, nat_subnet, prefix, nat_mode))
     return errors
 
 
@@ -113,6 +115,22 @@ def layout_errors(subnets, prefix=""):
         errors.append("%ssubnets has no public subnet in AZ a: the web_ami role's builder runs in Public subnet A" % prefix)
     if not [s for s in subnets if s["tier"] == "private"]:
         errors.append("%ssubnets has no private subnet for the Auto Scaling group" % prefix)
+    return errors
+
+
+def _nat_mode_errors(subnets, nat_subnet, prefix, nat_mode):
+    if nat_mode not in NAT_MODES:
+        return ["%snat_mode %r must be one of %s" % (prefix, nat_mode, ", ".join(NAT_MODES))]
+    errors = []
+    if nat_subnet and nat_mode != "single":
+        errors.append("%snat_subnet %r applies to %snat_mode single only (mode %s places its own gateways)"
+                      % (prefix, nat_subnet, prefix, nat_mode))
+    if nat_mode == "per_az":
+        public_zones = set(s.get("az") for s in subnets if isinstance(s, dict) and s.get("tier") == "public")
+        for index, subnet in enumerate(subnets):
+            if isinstance(subnet, dict) and subnet.get("tier") == "private" and subnet.get("az") not in public_zones:
+                errors.append("%snat_mode per_az puts a NAT gateway in the public subnet of each zone that has a private subnet:"
+                              " %ssubnets[%d] is private in AZ %s, which has no public subnet" % (prefix, prefix, index, subnet.get("az")))
     return errors
 
 

@@ -15,7 +15,8 @@ from ansible_collections.immersionday.ha_web.plugins.module_utils.cost import st
 # stays out, so that a rerun rewrites nothing.
 KEPT = {
     "network": ("vpc_id", "vpc_cidr", "public_subnet_ids", "private_subnet_ids", "subnets", "igw_id", "nat_gateway_id",
-                "eip_allocation_id", "eip_public_ip", "public_route_table_id", "private_route_table_id"),
+                "eip_allocation_id", "eip_public_ip", "public_route_table_id", "private_route_table_id",
+                "nat_mode", "nat_gateway_ids", "eip_allocation_ids", "eip_public_ips", "private_route_table_ids"),
     "image": ("image_id", "name", "fingerprint"),
     "alb": ("dns_name", "url", "load_balancer_arn", "target_group_arn", "listener_arn", "security_group_id"),
     "asg": ("group_name", "launch_template_id", "launch_template_version", "security_group_id"),

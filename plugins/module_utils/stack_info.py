@@ -25,7 +25,11 @@ LIVE_NAT_STATES = ["pending", "available"]
 LIVE_INSTANCE_STATES = ["pending", "running", "stopping", "stopped", "shutting-down"]
 # A subnet's component is <tier>-subnet-<AZ letter> (the network role's network__components).
 SUBNET_COMPONENT = re.compile(r"^(public|private)-subnet-[a-z]$")
-ROUTE_TABLES = ("public-rt", "private-rt")
+# Route tables: public-rt, private-rt (modes single and regional), private-rt-<AZ letter> (per_az).
+ROUTE_TABLE_COMPONENT = re.compile(r"^(public|private)-rt(-[a-z])?$")
+PRIVATE_TABLE_COMPONENT = re.compile(r"^private-rt(-[a-z])?$")
+# Elastic IPs: eip (single), eip-<AZ letter> (per_az), eip-regional-<AZ letter> (regional).
+EIP_COMPONENT = re.compile(r"^eip(-regional)?(-[a-z])?$")
 ANYWHERE = "0.0.0.0/0"
 ROUTE_TARGETS = ("GatewayId", "NatGatewayId", "NetworkInterfaceId", "InstanceId", "TransitGatewayId", "VpcPeeringConnectionId")
 
@@ -94,10 +98,35 @@ def _igw_details(igw):
 
 def _nat_details(nat):
     addresses = nat.get("NatGatewayAddresses") or []
-    return {"id": nat["NatGatewayId"], "state": nat["State"], "subnet_id": nat.get("SubnetId"), "tags": tags_of(nat),
+    tags = tags_of(nat)
+    return {"id": nat["NatGatewayId"], "state": nat["State"], "subnet_id": nat.get("SubnetId"), "tags": tags,
+            "component": tags.get(COMPONENT_TAG),
+            # zonal (one subnet) or regional (the whole VPC); endpoints that predate the field answer none
+            "availability_mode": nat.get("AvailabilityMode") or "zonal",
             "allocation_ids": [a["AllocationId"] for a in addresses if a.get("AllocationId")],
             "network_interface_ids": [a["NetworkInterfaceId"] for a in addresses if a.get("NetworkInterfaceId")],
+            # a regional gateway's addresses, zone by zone
+            "zone_addresses": sorted([a.get("AvailabilityZone"), a["AllocationId"]] for a in addresses
+                                     if a.get("AllocationId") and a.get("Status") not in ("failed", "disassociating", "unassigning")
+                                     and a.get("AvailabilityZone")),
             "failure_message": nat.get("FailureMessage")}
+
+
+def _nat_mode(tables, nats):
+    """The NAT mode the private route tables show: regional when they route to a regional gateway,
+    per_az when there are per-zone tables, single when the one table routes to a zonal gateway;
+    None without a private table routing to a live gateway of the stack, mixed during a switch."""
+    by_id = dict((nat["id"], nat) for nat in nats)
+    modes = set()
+    for name, table in tables.items():
+        target = by_id.get(table["routes"].get(ANYWHERE))
+        if not PRIVATE_TABLE_COMPONENT.match(name) or target is None:
+            continue
+        if target["availability_mode"] == "regional":
+            modes.add("regional")
+        else:
+            modes.add("per_az" if name != "private-rt" else "single")
+    return (modes.pop() if len(modes) == 1 else "mixed") if modes else None
 
 
 def route_target(route):
@@ -154,6 +183,8 @@ def network_facts(ec2, stack_name, components):
     None when the stack has no network resource; vpc_id None when only a remnant without its
     VPC is left (an Elastic IP allocated by an interrupted run)."""
     subnet_names = sorted(name for name in components if SUBNET_COMPONENT.match(name))
+    eip_names = sorted(name for name in components if EIP_COMPONENT.match(name))
+    table_names = sorted(name for name in components if ROUTE_TABLE_COMPONENT.match(name))
 
     def described(call, key, id_key, id_filter, names):
         ids = _ids(components, names)
@@ -163,18 +194,27 @@ def network_facts(ec2, stack_name, components):
         return _by_component(resources, id_key, components, names)
 
     vpc = described("describe_vpcs", "Vpcs", "VpcId", "vpc-id", ["vpc"]).get("vpc")
-    eip = described("describe_addresses", "Addresses", "AllocationId", "allocation-id", ["eip"]).get("eip")
+    eips = described("describe_addresses", "Addresses", "AllocationId", "allocation-id", eip_names)
+    eip = eips.get("eip")
     subnets = described("describe_subnets", "Subnets", "SubnetId", "subnet-id", subnet_names)
     igw = described("describe_internet_gateways", "InternetGateways", "InternetGatewayId", "internet-gateway-id", ["igw"]).get("igw")
-    tables = described("describe_route_tables", "RouteTables", "RouteTableId", "route-table-id", ROUTE_TABLES)
-    if not (vpc or eip or subnets or igw or tables):
+    tables = described("describe_route_tables", "RouteTables", "RouteTableId", "route-table-id", table_names)
+    if not (vpc or eips or subnets or igw or tables):
         return None
     nats = []
     if vpc:
         # Every state: a deleted NAT gateway's interface may still hold the Elastic IP on moto.
         nats = [_nat_details(n) for n in paginate(ec2, "describe_nat_gateways", Filter=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])
                 .get("NatGateways", [])]
-    live = [n for n in nats if n["state"] in LIVE_NAT_STATES]
+    # The stack's live gateways, in component order (nat, nat-a, nat-c, nat-regional): the mode's.
+    # (an untagged one counts when it holds an address of the stack)
+    our_allocations = set(address["AllocationId"] for address in eips.values())
+    live = sorted((n for n in nats if n["state"] in LIVE_NAT_STATES and (
+        n["tags"].get(STACK_TAG) == stack_name or (STACK_TAG not in n["tags"] and our_allocations & set(n["allocation_ids"])))),
+        key=lambda n: (n["component"] or "~", n["id"]))
+    table_details = dict((name, _route_table_details(table)) for name, table in tables.items())
+    private_tables = [table_details[name]["id"] for name in sorted(table_details) if PRIVATE_TABLE_COMPONENT.match(name)]
+    addresses = [eips[name] for name in sorted(eips)]
     ids = dict((name, subnets[name]["SubnetId"] if name in subnets else None) for name in SUBNETS + tuple(subnet_names))
     return {
         "vpc_id": vpc["VpcId"] if vpc else None,
@@ -183,19 +223,27 @@ def network_facts(ec2, stack_name, components):
         "private_subnet_ids": [s for s in (ids["private-subnet-a"], ids["private-subnet-c"]) if s],
         "subnets": ids,  # the lab's four (null when missing), then any other found
         "igw_id": igw["InternetGatewayId"] if igw else None,
+        "nat_mode": _nat_mode(table_details, nats),
+        # The first of each list (AZ a's in mode per_az): the keys of mode single.
         "nat_gateway_id": live[0]["id"] if live else None,
-        "nat_gateway_state": live[0]["state"] if live else None,
-        "eip_allocation_id": eip["AllocationId"] if eip else None,
-        "eip_public_ip": eip.get("PublicIp") if eip else None,
+        # available once every gateway is
+        "nat_gateway_state": ([n["state"] for n in live if n["state"] != "available"] + [live[0]["state"]])[0] if live else None,
+        "nat_gateway_ids": [n["id"] for n in live],
+        "eip_allocation_id": addresses[0]["AllocationId"] if addresses else None,
+        "eip_public_ip": addresses[0].get("PublicIp") if addresses else None,
+        "eip_allocation_ids": [a["AllocationId"] for a in addresses],
+        "eip_public_ips": [a.get("PublicIp") for a in addresses],
         "public_route_table_id": tables["public-rt"]["RouteTableId"] if "public-rt" in tables else None,
-        "private_route_table_id": tables["private-rt"]["RouteTableId"] if "private-rt" in tables else None,
+        "private_route_table_id": private_tables[0] if private_tables else None,
+        "private_route_table_ids": private_tables,
         # What the network role compares with its input.
         "vpc": _vpc_details(ec2, vpc) if vpc else None,
         "eip": _eip_details(eip) if eip else None,
+        "eips": dict((name, _eip_details(address)) for name, address in eips.items()),
         "subnet_details": dict((name, _subnet_details(subnet)) for name, subnet in subnets.items()),
         "igw": _igw_details(igw) if igw else None,
         "nat_gateways": nats,
-        "route_tables": dict((name, _route_table_details(table)) for name, table in tables.items()),
+        "route_tables": table_details,
     }
 
 

@@ -125,7 +125,7 @@ exists:
 network:
   description:
     - The network, as the C(ha_web_network) fact, plus what the network role compares with its input
-      (C(vpc), C(eip), C(subnet_details), C(igw), C(nat_gateways), C(route_tables)).
+      (C(vpc), C(eip), C(eips), C(subnet_details), C(igw), C(nat_gateways), C(route_tables)).
     - Null when the stack has no network resource; C(vpc_id) null when a remnant without its VPC is
       left (the Elastic IP of an interrupted first run).
   returned: when requested
@@ -137,22 +137,45 @@ network:
     private_subnet_ids: {description: 'Private subnets, AZ a then c.', type: list, elements: str}
     subnets: {description: 'Subnet id by component name (public-subnet-a, ...).', type: dict}
     igw_id: {description: Internet gateway., type: str}
-    nat_gateway_id: {description: The pending or available NAT gateway., type: str}
-    nat_gateway_state: {description: Its state., type: str}
-    eip_allocation_id: {description: The NAT gateway's Elastic IP., type: str}
-    eip_public_ip: {description: Its address., type: str}
+    nat_mode:
+      description:
+        - The NAT mode the private route tables show (C(single), C(per_az), C(regional)); C(mixed) during a switch
+          of C(network_nat_mode), null without a private table routing to a live gateway.
+      type: str
+    nat_gateway_ids:
+      description: 'The stack''s pending or available NAT gateways, by component (nat, nat-a, nat-c, nat-regional).'
+      type: list
+      elements: str
+    nat_gateway_id: {description: The first of them., type: str}
+    nat_gateway_state: {description: 'C(available) once every one of them is, else the state of one that is not.', type: str}
+    eip_allocation_ids:
+      description: 'The stack''s Elastic IPs, by component (eip, eip-a, eip-c, eip-regional-a, ...).'
+      type: list
+      elements: str
+    eip_allocation_id: {description: The first of them., type: str}
+    eip_public_ips: {description: Their addresses., type: list, elements: str}
+    eip_public_ip: {description: The first of them., type: str}
     public_route_table_id: {description: Route table C(Public route)., type: str}
-    private_route_table_id: {description: Route table C(Private route)., type: str}
+    private_route_table_ids:
+      description: 'The private route tables, by component (private-rt, private-rt-a, private-rt-c).'
+      type: list
+      elements: str
+    private_route_table_id: {description: The first of them (C(Private route) in mode single)., type: str}
     vpc: {description: 'The VPC: id, cidr, dns_support, dns_hostnames, tags.', type: dict}
-    eip: {description: 'The Elastic IP: allocation_id, public_ip, association_id, network_interface_id, tags.', type: dict}
+    eip: {description: 'The Elastic IP of mode single: allocation_id, public_ip, association_id, network_interface_id, tags.', type: dict}
+    eips: {description: 'Every Elastic IP of the stack by component, each as C(eip).', type: dict}
     subnet_details: {description: 'Subnet by component: id, vpc_id, cidr, zone, map_public, tags.', type: dict}
     igw: {description: 'The internet gateway: id, vpc_ids (attached), tags.', type: dict}
     nat_gateways:
-      description: 'The VPC''s NAT gateways in any state: id, state, subnet_id, allocation_ids, network_interface_ids, tags, failure_message.'
+      description:
+        - 'The VPC''s NAT gateways in any state: id, state, subnet_id, tags, component, availability_mode (zonal, regional),
+          allocation_ids, network_interface_ids, zone_addresses ([zone, allocation id] of a regional one), failure_message.'
       type: list
       elements: dict
     route_tables:
-      description: 'Route table by component (public-rt, private-rt): id, vpc_id, tags, routes (destination to target, null for a blackhole), subnet_ids.'
+      description:
+        - 'Route table by component (public-rt, private-rt, private-rt-a, ...): id, vpc_id, tags, routes (destination to target,
+          null for a blackhole), subnet_ids.'
       type: dict
 availability_zones:
   description: The region's available zones (the network role checks its AZ letters against them).

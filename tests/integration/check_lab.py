@@ -5,7 +5,12 @@ The expected values are written out here from ../shared/spec/lab.md on purpose, 
 the roles' defaults, so that a wrong default fails this check.
 
     check_lab.py present [--stack lab]   every Task 1-3 resource exactly once, wired as lab.md says
+    check_lab.py present --nat-mode per_az   ... with issue 20's NAT gateway and private route table per zone
     check_lab.py absent  [--stack lab]   nothing of the stack is left
+    check_lab.py egress  [--stack lab]   only the private subnets' way out (during a switch of NAT mode)
+
+Whatever the mode, each private subnet must route 0.0.0.0/0 through an available NAT gateway of
+the VPC (per_az: of its own zone).
 """
 import argparse
 import os
@@ -31,7 +36,7 @@ BUILDER_NAME = "Web server for custom AMI"
 
 
 class Checker:
-    def __init__(self, stack):
+    def __init__(self, stack, nat_mode="single"):
         kwargs = {"region_name": REGION}
         if os.environ.get("AWS_ENDPOINT_URL"):
             kwargs["endpoint_url"] = os.environ["AWS_ENDPOINT_URL"]
@@ -39,6 +44,7 @@ class Checker:
         self.elbv2 = boto3.client("elbv2", **kwargs)
         self.autoscaling = boto3.client("autoscaling", **kwargs)
         self.stack = stack
+        self.nat_mode = nat_mode
         self.failures = []
         self.passed = 0
 
@@ -87,28 +93,36 @@ class Checker:
 
         nats = self.ec2.describe_nat_gateways(Filters=[{"Name": "vpc-id", "Values": [vpc_id]},
                                                        {"Name": "state", "Values": ["pending", "available"]}])["NatGateways"]
-        self.equal(len(nats), 1, "NAT gateways in the VPC")
-        nat_id = None
-        if nats:
-            nat = nats[0]
-            nat_id = nat["NatGatewayId"]
-            self.equal(nat["SubnetId"], ids.get("Public subnet A"), "NAT gateway subnet (Public subnet A)")
-            allocation = nat["NatGatewayAddresses"][0].get("AllocationId")
-            eips = self.ec2.describe_addresses(Filters=self.stack_filter())["Addresses"]
-            self.equal(len(eips), 1, "Elastic IPs of the stack")
-            if eips:
-                self.equal(allocation, eips[0]["AllocationId"], "NAT gateway uses the stack's Elastic IP")
-                self.equal(eips[0].get("Domain"), "vpc", "Elastic IP domain")
+        # (NAT gateway Name, its public subnet, private route table, its private subnets) of the mode
+        layout = [("VPC-Lab-NAT", "Public subnet A", "Private route", ("Private subnet A", "Private subnet C"))]
+        if self.nat_mode == "per_az":
+            layout = [("VPC-Lab-NAT-%s" % az, "Public subnet %s" % az, "Private route %s" % az, ("Private subnet %s" % az,)) for az in "AC"]
+        self.equal(len(nats), len(layout), "NAT gateways in the VPC")
+        eips = self.ec2.describe_addresses(Filters=self.stack_filter())["Addresses"]
+        self.equal(len(eips), len(layout), "Elastic IPs of the stack")
+        self.equal([e.get("Domain") for e in eips], ["vpc"] * len(eips), "Elastic IP domain")
+        nat_by_name = {}
+        for nat in nats:
+            nat_by_name.setdefault({t["Key"]: t["Value"] for t in nat.get("Tags", [])}.get("Name"), []).append(nat)
+        routes = [("Public route", "GatewayId", igw_id, ("Public subnet A", "Public subnet C"))]
+        for nat_name, subnet, table, members in layout:
+            found = nat_by_name.get(self.name(nat_name), [])
+            nat_id = found[0]["NatGatewayId"] if found else None
+            if self.equal(len(found), 1, "NAT gateway %r" % self.name(nat_name)):
+                self.equal(found[0]["SubnetId"], ids.get(subnet), "%s subnet (%s)" % (nat_name, subnet))
+                self.check(found[0]["NatGatewayAddresses"][0].get("AllocationId") in [e["AllocationId"] for e in eips],
+                           "%s uses an Elastic IP of the stack" % nat_name)
+            routes.append((table, "NatGatewayId", nat_id, members))
 
         tables = self.ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["RouteTables"]
         named = {}
         for table in tables:
             name = {t["Key"]: t["Value"] for t in table.get("Tags", [])}.get("Name")
             named.setdefault(name, []).append(table)
-        for base, target_key, target, members in (
-            ("Public route", "GatewayId", igw_id, ("Public subnet A", "Public subnet C")),
-            ("Private route", "NatGatewayId", nat_id, ("Private subnet A", "Private subnet C")),
-        ):
+        self.equal(sorted(n for n in named if n and self.name("Private route") in n), sorted(self.name(r[0]) for r in routes[1:]),
+                   "private route tables")
+        self.egress(vpc_id, tables, subnets)
+        for base, target_key, target, members in routes:
             found = named.get(self.name(base), [])
             if not self.equal(len(found), 1, "route table %r" % self.name(base)):
                 continue
@@ -118,6 +132,25 @@ class Checker:
             associated = sorted(a["SubnetId"] for a in found[0].get("Associations", []) if a.get("SubnetId"))
             self.equal(associated, sorted(ids.get(m) for m in members), "%s associations" % base)
         return {"vpc_id": vpc_id, "subnets": ids}
+
+    def egress(self, vpc_id, tables, subnets):
+        """Each private subnet routes 0.0.0.0/0 through an available NAT gateway of the VPC (per_az: of its zone)."""
+        available = {n["NatGatewayId"]: n for n in self.ec2.describe_nat_gateways(
+            Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "state", "Values": ["available"]}])["NatGateways"]}
+        zone_of = {s["SubnetId"]: s["AvailabilityZone"] for s in subnets}
+        private = [s for s in subnets if {t["Key"]: t["Value"] for t in s.get("Tags", [])}.get("Name", "").startswith(self.name("Private subnet"))]
+        self.equal(len(private), 2, "private subnets whose way out is checked")
+        for subnet in private:
+            name = {t["Key"]: t["Value"] for t in subnet.get("Tags", [])}["Name"]
+            held = [t for t in tables if any(a.get("SubnetId") == subnet["SubnetId"] for a in t.get("Associations", []))]
+            if not self.equal(len(held), 1, "route tables of %s" % name):
+                continue
+            route = [r for r in held[0]["Routes"] if r.get("DestinationCidrBlock") == "0.0.0.0/0"]
+            nat = available.get(route[0].get("NatGatewayId")) if route else None
+            self.check(nat is not None and route[0].get("State", "active") == "active",
+                       "%s routes 0.0.0.0/0 through an available NAT gateway, found %r" % (name, route))
+            if nat is not None and self.nat_mode == "per_az":
+                self.equal(zone_of.get(nat.get("SubnetId")), subnet["AvailabilityZone"], "zone of the NAT gateway of %s" % name)
 
     # --- Task 2 -------------------------------------------------------------------------
     def image(self):
@@ -227,6 +260,13 @@ class Checker:
         if network and "3" in tasks:
             self.load_balancing(network, image_id)
 
+    def egress_only(self):
+        vpcs = self.ec2.describe_vpcs(Filters=self.stack_filter())["Vpcs"]
+        if self.equal(len(vpcs), 1, "VPCs of the stack"):
+            vpc = [{"Name": "vpc-id", "Values": [vpcs[0]["VpcId"]]}]
+            self.egress(vpcs[0]["VpcId"], self.ec2.describe_route_tables(Filters=vpc)["RouteTables"],
+                        self.ec2.describe_subnets(Filters=vpc)["Subnets"])
+
     def absent(self):
         f = self.stack_filter()
         nat_states = [{"Name": "state", "Values": ["pending", "available", "deleting"]}]
@@ -255,13 +295,16 @@ class Checker:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("expect", choices=["present", "absent"])
+    parser.add_argument("expect", choices=["present", "absent", "egress"])
     parser.add_argument("--stack", default="lab")
     parser.add_argument("--tasks", default="123", help="lab tasks deployed (e.g. 1, 12, 123)")
+    parser.add_argument("--nat-mode", default="single", choices=["single", "per_az"], help="network_nat_mode deployed")
     args = parser.parse_args()
-    checker = Checker(args.stack)
+    checker = Checker(args.stack, args.nat_mode)
     if args.expect == "present":
         checker.present(args.tasks)
+    elif args.expect == "egress":
+        checker.egress_only()
     else:
         checker.absent()
     for failure in checker.failures:

@@ -70,7 +70,7 @@ def assert_ok(run, denied):
     assert denied == []
 
 
-NETWORK_TASK = "immersionday.ha_web.network : Create the NAT gateway with the Elastic IP neg-VPC-Lab-NAT in neg-Public subnet A"
+NETWORK_TASK = "immersionday.ha_web.network : Create the NAT gateways, each with its Elastic IP in its public subnet"
 LOOKUP_TASK = "immersionday.ha_web.web_ami : Read the stack's images, what an interrupted bake left behind, and the base AMI"
 BUILDER_TASK = "immersionday.ha_web.web_ami : Launch the builder instance (Web server for custom AMI), without waiting"
 IMAGE_TASK = "immersionday.ha_web.web_ami : Create the image from the builder, without waiting, named neg-Web Server v1"

@@ -42,6 +42,12 @@ NOT_EXERCISED = {
     "ec2:DescribeSnapshots": "web_ami: stack_info checks that a snapshot of the stack that DescribeTags lists and no image owns "
                              "still exists (left by a removal interrupted after DeregisterImage; "
                              "tests/unit/plugins/module_utils/test_stack_info_image.py), then ec2_snapshot deletes it",
+    "ec2:AssociateNatGatewayAddress": "network: regional_nat_gateway gives a regional NAT gateway the address of a zone "
+                                      "(network_nat_mode regional, which moto does not implement: unit tests with the EC2 model)",
+    "ec2:DisassociateNatGatewayAddress": "network: regional_nat_gateway takes back from a regional NAT gateway an address the "
+                                         "layout no longer gives it (network_nat_mode regional, not on moto)",
+    "ec2:ReplaceRouteTableAssociation": "network: subnet_route_table moves a private subnet onto the route table of another "
+                                        "network_nat_mode (a switch of mode; tests/integration/test_nat_modes.py)",
     "elasticloadbalancing:SetSubnets": "alb: elb_application_lb puts back the load balancer's subnets changed outside Ansible",
     "elasticloadbalancing:SetSecurityGroups": "alb: elb_application_lb puts back the load balancer's security group changed outside Ansible",
     "elasticloadbalancing:SetIpAddressType": "alb: elb_application_lb switches back to ipv4 a load balancer switched to dualstack",

@@ -95,11 +95,18 @@ NOT_GRANTED = {
     "ec2:ModifyInstanceMetadataOptions": "web_ami: ec2_instance on an existing builder (handle_existing): not reached, the task "
                                          "runs only when the look-up found no builder that its filters would find",
 }
-# Our plugins only read, except these calls. The emulator module (embedded cloud only: docs/DEVELOPING.md)
-# makes the two calls amazon.aws modules cannot make on moto; cloudwatch_dashboard puts and deletes the
-# stack's dashboard (amazon.aws and community.aws have no dashboard module).
+# Our plugins only read, except these calls (docs/DEVELOPING.md). The emulator module (embedded cloud
+# only) makes the two calls amazon.aws modules cannot make on moto; cloudwatch_dashboard puts and
+# deletes the stack's dashboard (amazon.aws and community.aws have no dashboard module);
+# regional_nat_gateway makes the regional NAT gateway amazon.aws cannot (its probe deletes one an
+# endpoint made despite DryRun); subnet_route_table moves a subnet between route tables in one call,
+# which ec2_vpc_route_table cannot.
 OUR_MUTATING_CALLS = {"elasticloadbalancing:ModifyLoadBalancerAttributes": ["emulator.py"], "ec2:DeleteLaunchTemplate": ["emulator.py"],
-                      "cloudwatch:PutDashboard": ["cloudwatch_dashboard.py"], "cloudwatch:DeleteDashboards": ["cloudwatch_dashboard.py"]}
+                      "cloudwatch:PutDashboard": ["cloudwatch_dashboard.py"], "cloudwatch:DeleteDashboards": ["cloudwatch_dashboard.py"],
+                      "ec2:CreateNatGateway": ["regional_nat_gateway.py"], "ec2:DeleteNatGateway": ["regional_nat_gateway.py"],
+                      "ec2:AssociateNatGatewayAddress": ["regional_nat_gateway.py"],
+                      "ec2:DisassociateNatGatewayAddress": ["regional_nat_gateway.py"], "ec2:CreateTags": ["regional_nat_gateway.py"],
+                      "ec2:ReplaceRouteTableAssociation": ["subnet_route_table.py"], "ec2:AssociateRouteTable": ["subnet_route_table.py"]}
 
 
 def test_what_our_plugins_can_call_is_in_the_policy():

@@ -99,3 +99,24 @@ def test_pick_nat_subnet():
     assert ni.pick_nat_subnet(list(reversed(LAB_SUBNETS)))["name"] == "Public subnet A"
     assert ni.pick_nat_subnet(LAB_SUBNETS, "c")["name"] == "Public subnet C"
     assert ni.pick_nat_subnet(LAB_SUBNETS, "Public subnet C")["az"] == "c"
+
+
+@pytest.mark.parametrize("nat_mode, subnets, nat_subnet, expected", [
+    ("single", LAB_SUBNETS, "c", []),
+    ("per_az", LAB_SUBNETS, None, []),
+    ("regional", LAB_SUBNETS, None, []),
+    ("dual", LAB_SUBNETS, None, ["nat_mode 'dual' must be one of single, per_az, regional"]),
+    ("per_az", LAB_SUBNETS, "c", ["nat_subnet 'c' applies to nat_mode single only (mode per_az places its own gateways)"]),
+    ("per_az", LAB_SUBNETS[:3], None, []),  # no private subnet in c: no gateway there
+    ("per_az", [LAB_SUBNETS[0], LAB_SUBNETS[1], LAB_SUBNETS[3]], None,
+     ["nat_mode per_az puts a NAT gateway in the public subnet of each zone that has a private subnet:"
+      " subnets[2] is private in AZ c, which has no public subnet"]),
+    ("regional", [LAB_SUBNETS[0], LAB_SUBNETS[1], LAB_SUBNETS[3]], None, []),
+])
+def test_nat_mode_errors(nat_mode, subnets, nat_subnet, expected):
+    assert ni.input_errors("10.0.0.0/16", subnets, nat_subnet, nat_mode=nat_mode) == expected
+
+
+def test_the_filter_names_network_nat_mode():
+    from ansible_collections.immersionday.ha_web.plugins.filter.network_input_errors import network_input_errors
+    assert network_input_errors(LAB_SUBNETS, "10.0.0.0/16", nat_mode="both") == ["network_nat_mode 'both' must be one of single, per_az, regional"]

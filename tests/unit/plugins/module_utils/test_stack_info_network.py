@@ -222,3 +222,45 @@ def test_one_read_only_call_and_none_without_types():
         del calls[:]
         describe_stack(client, None, None, "lab", ["network"])
         assert "describe_instance_type_offerings" not in calls
+
+
+def test_a_per_az_network_shows_every_address_gateway_and_table(ec2):
+    built = build(ec2)
+    ids = {}
+    for az in "ac":
+        eip = ec2.allocate_address(Domain="vpc", TagSpecifications=spec("elastic-ip", "lab", "eip-" + az, "VPC-Lab-NAT-EIP-" + az.upper()))
+        nat = ec2.create_nat_gateway(SubnetId=built["subnets"]["public-subnet-" + az], AllocationId=eip["AllocationId"],
+                                     TagSpecifications=spec("natgateway", "lab", "nat-" + az))["NatGateway"]["NatGatewayId"]
+        table = ec2.create_route_table(VpcId=built["vpc"], TagSpecifications=spec("route-table", "lab", "private-rt-" + az))["RouteTable"]["RouteTableId"]
+        ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat)
+        ids[az] = (eip, nat, table)
+    network = network_of(ec2)
+    # mid-switch from single: the lab's gateway and table are there too
+    assert sorted(network["eips"]) == ["eip", "eip-a", "eip-c"]
+    assert network["eips"]["eip-c"]["allocation_id"] == ids["c"][0]["AllocationId"]
+    assert sorted(network["route_tables"]) == ["private-rt", "private-rt-a", "private-rt-c", "public-rt"]
+    assert network["nat_gateway_ids"] == [built["nat"], ids["a"][1], ids["c"][1]]
+    assert network["private_route_table_ids"] == [built["tables"]["private-rt"], ids["a"][2], ids["c"][2]]
+    assert network["eip_allocation_ids"] == [built["eip"]["AllocationId"], ids["a"][0]["AllocationId"], ids["c"][0]["AllocationId"]]
+    assert network["nat_mode"] == "mixed"
+    assert [n["availability_mode"] for n in network["nat_gateways"]] == ["zonal"] * 3
+    # the switch done: the lab's gateway, address and table gone
+    ec2.delete_nat_gateway(NatGatewayId=built["nat"])
+    ec2.release_address(AllocationId=built["eip"]["AllocationId"])
+    for association in ec2.describe_route_tables(RouteTableIds=[built["tables"]["private-rt"]])["RouteTables"][0]["Associations"]:
+        ec2.replace_route_table_association(AssociationId=association["RouteTableAssociationId"],
+                                            RouteTableId=ids[association["SubnetId"] == built["subnets"]["private-subnet-a"] and "a" or "c"][2])
+    ec2.delete_route_table(RouteTableId=built["tables"]["private-rt"])
+    network = network_of(ec2)
+    assert network["nat_mode"] == "per_az"
+    assert (network["nat_gateway_id"], network["eip_allocation_id"], network["private_route_table_id"]) == (
+        ids["a"][1], ids["a"][0]["AllocationId"], ids["a"][2])
+    assert network["route_tables"]["private-rt-c"]["subnet_ids"] == [built["subnets"]["private-subnet-c"]]
+
+
+def test_the_nat_mode_of_a_regional_gateway():
+    from ansible_collections.immersionday.ha_web.plugins.module_utils.stack_info import _nat_mode
+    tables = {"private-rt": {"routes": {"0.0.0.0/0": "nat-r"}}, "public-rt": {"routes": {"0.0.0.0/0": "igw-1"}}}
+    assert _nat_mode(tables, [{"id": "nat-r", "availability_mode": "regional"}]) == "regional"
+    assert _nat_mode(tables, [{"id": "nat-r", "availability_mode": "zonal"}]) == "single"
+    assert _nat_mode(tables, []) is None
