@@ -23,7 +23,7 @@ description:
   - In check mode the image is read once, with no waiting; a failed image still fails, a pending or
     not yet visible one is reported as it is.
   - To show progress during a long wait, give a short O(wait_timeout) with O(fail_on_timeout=false) and
-    repeat the task with C(until) (see the examples): Ansible prints a line at each repetition.
+    repeat the task with C(until) (see the examples); Ansible prints a line at each repetition.
 author:
   - Immersion Day HA web maintainers (@immersionday)
 options:
@@ -132,10 +132,10 @@ from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import W
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import aws_client
 
 
-def outcome(image, image_id=None, name=None):
+def outcome(image, image_id=None, name=None, msg=None):
     return dict(
         changed=False,
-        msg=image_status(image, image_id, name),
+        msg=msg or image_status(image, image_id, name),
         image_id=image.get("ImageId") if image else None,
         state=image.get("State") if image else "absent",
         image=image_facts(image),
@@ -164,16 +164,16 @@ def main(sleep=time.sleep, clock=time.monotonic):
             image = get_image(ec2, image_id, name)
             failure = image_failure(image)
             if failure:
-                module.fail_json(**dict(outcome(image), msg=failure))
+                module.fail_json(**outcome(image, msg=failure))
         else:
             image = wait_for_image(ec2, image_id, name, module.params["wait_timeout"], module.params["poll_interval"],
                                    sleep=sleep, clock=clock)
     except WaitTimeout as e:
         if module.params["fail_on_timeout"]:
-            module.fail_json(**dict(outcome(e.last, image_id, name), msg=str(e)))
+            module.fail_json(**outcome(e.last, image_id, name, msg=str(e)))
         image = e.last
     except WaitFailed as e:
-        module.fail_json(**dict(outcome(e.last), msg=str(e)))
+        module.fail_json(**outcome(e.last, msg=str(e)))
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
         module.fail_json_aws(e, msg="Failed to read image %s" % (image_id or name))
     module.exit_json(**outcome(image, image_id, name))

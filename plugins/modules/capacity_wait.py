@@ -21,7 +21,7 @@ description:
     the endpoint does not fail the wait; RV(activities_error) says why and a warning is shown.
   - Read-only; never reports a change. Runs in check mode too.
   - To show progress during a long wait, give a short O(wait_timeout) with O(fail_on_timeout=false) and
-    repeat the task with C(until) (see the examples): Ansible prints a line at each repetition.
+    repeat the task with C(until) (see the examples); Ansible prints a line at each repetition.
 author:
   - Immersion Day HA web maintainers (@immersionday)
 options:
