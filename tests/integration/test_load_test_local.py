@@ -336,7 +336,7 @@ def test_playbook_with_url_override(rr, tmp_path, moto_url):
         th = scale_out_when_polled(spy, asg, name)
         try:
             out = subprocess.run([os.path.join(ROOT, ".venv", "bin", "ansible-playbook"), "playbooks/load_test.yml",
-                                  "-e", "load_test_url=%s/" % rr.url, "-e", "load_test_duration_seconds=2", "-e", "load_test_concurrency=3",
+                                  "-e", "load_test_url=%s/" % rr.url, "-e", "load_test_duration_seconds=1.5", "-e", "load_test_concurrency=3",
                                   "-e", "load_test_seconds=1", "-e", "load_test_group_name=" + name, "-e", "load_test_poll_interval=1",
                                   "-e", "load_test_wait_timeout=60", "-e", "load_test_report_path=" + report,
                                   "-e", "ha_web_outputs_dir=" + str(tmp_path)],
