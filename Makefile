@@ -4,14 +4,17 @@
 SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
-PORT ?= 5000
-export HA_WEB_CLOUD_PORT := $(PORT)
-CLOUD_URL := http://127.0.0.1:$(PORT)
+# The embedded cloud's URL: port HA_WEB_CLOUD_PORT, else the one `make cloud-up` remembered, else 5000.
+CLOUD_URL := $(shell scripts/cloud.sh url)
 # make bench: the slow cloud's scale factor (empty: instant cloud only) and the stack counts.
 SLOW ?= 20
 STACKS ?= 1,4
 # The embedded cloud unless the user points somewhere else.
 export AWS_ENDPOINT_URL ?= $(CLOUD_URL)
+# Only then must the embedded cloud run: else the stack's calls would go to whatever holds the port.
+CLOUD_CHECK := $(if $(filter file,$(origin AWS_ENDPOINT_URL)),@scripts/cloud.sh check)
+# More ansible-playbook arguments, e.g. make demo ARGS='-e stack_name=blue'
+ARGS ?=
 PLAYBOOK := $(BIN)/ansible-playbook -i inventories/local
 
 .PHONY: setup cloud-up cloud-down cloud-status demo deploy teardown load-test test lint sanity units \
@@ -31,17 +34,20 @@ cloud-status:
 
 # Leaves the embedded cloud running so that you can look around; `make teardown cloud-down` ends it.
 demo: cloud-up
-	$(PLAYBOOK) playbooks/site.yml
-	@echo "The embedded cloud keeps running at $(CLOUD_URL): 'make teardown' removes the stack, 'make cloud-down' stops it."
+	$(PLAYBOOK) playbooks/site.yml $(ARGS)
+	@echo "The embedded cloud keeps running at $(CLOUD_URL) (remembered): 'make teardown' removes the stack, 'make cloud-down' stops it."
 
 deploy: setup
-	$(PLAYBOOK) playbooks/site.yml
+	$(CLOUD_CHECK)
+	$(PLAYBOOK) playbooks/site.yml $(ARGS)
 
 teardown: setup
-	$(PLAYBOOK) playbooks/teardown.yml
+	$(CLOUD_CHECK)
+	$(PLAYBOOK) playbooks/teardown.yml $(ARGS)
 
 load-test: setup
-	$(PLAYBOOK) playbooks/load_test.yml
+	$(CLOUD_CHECK)
+	$(PLAYBOOK) playbooks/load_test.yml $(ARGS)
 
 test: setup lint sanity units pytest molecule
 

@@ -56,10 +56,25 @@ def describe_target(image_id, name):
     return image_id if image_id else "named %r" % name
 
 
+def state_reason(image):
+    """AWS's reason for the image's state, or a note that it gave none."""
+    reason = (image or {}).get("StateReason") or {}
+    detail = ": ".join(part for part in (reason.get("Code"), reason.get("Message")) if part)
+    return ("state reason " + detail) if detail else "AWS gave no state reason"
+
+
+def image_status(image, image_id=None, name=None):
+    """What a look at the image saw, in words: its state and AWS's reason, or that it is not visible yet."""
+    if image is None:
+        return "image %s is not visible yet" % describe_target(image_id, name)
+    return "image %s (%s) is %s (%s)" % (image.get("ImageId"), image.get("Name"), image.get("State"), state_reason(image))
+
+
 def wait_for_image(ec2, image_id=None, name=None, timeout=1200, interval=15, sleep=time.sleep, clock=time.monotonic):
     """Poll until the image is available. An image not visible yet (eventual consistency right
     after CreateImage) is waited for until the timeout; throttling is retried by the client.
-    Raises WaitFailed (failed/invalid/error/deregistered, with AWS's state reason) or WaitTimeout."""
+    Raises WaitFailed (failed/invalid/error/deregistered, with AWS's state reason) or WaitTimeout,
+    whose message says what the last look saw (state and state reason)."""
     try:
         return poll(
             lambda: get_image(ec2, image_id, name),
@@ -70,6 +85,6 @@ def wait_for_image(ec2, image_id=None, name=None, timeout=1200, interval=15, sle
         if e.last is None:
             message = "Timed out after %s s waiting for image %s: it was never found" % (timeout, describe_target(image_id, name))
         else:
-            message = "Timed out after %s s waiting for image %s (%s) to become available: it is still %s" % (
-                timeout, e.last.get("ImageId"), e.last.get("Name"), e.last.get("State"))
+            message = "Timed out after %s s waiting for image %s (%s) to become available: it is still %s (%s)" % (
+                timeout, e.last.get("ImageId"), e.last.get("Name"), e.last.get("State"), state_reason(e.last))
         raise WaitTimeout(message, e.last)

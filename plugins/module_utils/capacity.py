@@ -31,9 +31,10 @@ REFUSED_CODES = (
 
 
 class CapacityError(Exception):
-    def __init__(self, message, last=None):
+    def __init__(self, message, last=None, timed_out=False):
         super(CapacityError, self).__init__(message)
         self.last = last
+        self.timed_out = timed_out
 
 
 def describe_group(asg, group_name):
@@ -43,11 +44,12 @@ def describe_group(asg, group_name):
 
 
 def target_health(elbv2, target_group_arn):
-    """{instance id: state} of the target group's registered targets."""
+    """{instance id: (state, reason)} of the target group's registered targets."""
     resp = elbv2.describe_target_health(TargetGroupArn=target_group_arn, aws_retry=True)
     health = {}
     for d in resp.get("TargetHealthDescriptions") or []:
-        health[d["Target"]["Id"]] = (d.get("TargetHealth") or {}).get("State")
+        state = d.get("TargetHealth") or {}
+        health[d["Target"]["Id"]] = (state.get("State"), state.get("Reason"))
     return health
 
 
@@ -70,12 +72,14 @@ def snapshot(asg, elbv2, group_name, target_group_arn=None):
     health = target_health(elbv2, target_group_arn) if target_group_arn else None
     instances = []
     for i in sorted(group.get("Instances") or [], key=lambda x: x["InstanceId"]):
+        in_target_group = (None, None) if health is None else health.get(i["InstanceId"], ("unregistered", None))
         instances.append({
             "instance_id": i["InstanceId"],
             "availability_zone": i.get("AvailabilityZone"),
             "lifecycle_state": i.get("LifecycleState"),
             "health_status": i.get("HealthStatus"),
-            "target_health": None if health is None else health.get(i["InstanceId"], "unregistered"),
+            "target_health": in_target_group[0],
+            "target_health_reason": in_target_group[1],
         })
     return {
         "group_name": group["AutoScalingGroupName"],
@@ -100,6 +104,28 @@ def counts(state):
         "desired_capacity": state["desired_capacity"],
         "instances": len(inst),
     }
+
+
+def not_ready(instances):
+    """Why each instance that is not ready is not, in words (lifecycle, health, target health and its reason)."""
+    out = []
+    for i in instances:
+        if is_ready(i):
+            continue
+        why = [i["lifecycle_state"] or "?", i["health_status"] or "?"]
+        if i["target_health"] is not None:
+            why.append("target %s%s" % (i["target_health"], (" (%s)" % i["target_health_reason"]) if i.get("target_health_reason") else ""))
+        out.append("%s %s" % (i["instance_id"], ", ".join(why)))
+    return out
+
+
+def progress_message(state, wanted, group_name, target_group_arn=None):
+    """What the wait waits for and what the last poll saw: counts, and why each instance is not ready yet."""
+    c = counts(state)
+    waiting = not_ready(state["instances"])
+    return "waiting for %d instances InService and healthy in group %s%s: %d ready, %d in service, desired capacity %d%s" % (
+        wanted, group_name, " and its target group" if target_group_arn else "", c["healthy"], c["in_service"],
+        c["desired_capacity"], ("; not ready: " + "; ".join(waiting)) if waiting else "")
 
 
 def per_az(instances, ready_only=True):
@@ -227,13 +253,8 @@ def wait_for_capacity(asg, elbv2, group_name, target_group_arn=None, desired=Non
     try:
         state = stack.poll(fetch, done, timeout, interval, failed=failed, sleep=sleep, clock=clock)
     except stack.WaitTimeout as e:
-        last = e.last
-        c = counts(last)
-        raise CapacityError(
-            "timed out after %ss waiting for %d instances InService and healthy in group %s%s: %d ready, %d in service, "
-            "desired capacity %d" % (timeout, wanted["n"], group_name, " and its target group" if target_group_arn else "",
-                                     c["healthy"], c["in_service"], c["desired_capacity"]),
-            (last, tracker, wanted["n"]))
+        raise CapacityError("timed out after %ss %s" % (timeout, progress_message(e.last, wanted["n"], group_name, target_group_arn)),
+                            (e.last, tracker, wanted["n"]), timed_out=True)
     except stack.WaitFailed as e:
         raise CapacityError(str(e), (e.last, tracker, wanted.get("n")))
     return state, tracker, wanted["n"]

@@ -22,6 +22,8 @@ description:
     legacy waiters of amazon.aws).
   - In check mode the image is read once, with no waiting; a failed image still fails, a pending or
     not yet visible one is reported as it is.
+  - To show progress during a long wait, give a short O(wait_timeout) with O(fail_on_timeout=false) and
+    repeat the task with C(until) (see the examples); Ansible prints a line at each repetition.
 author:
   - Immersion Day HA web maintainers (@immersionday)
 options:
@@ -39,6 +41,13 @@ options:
     description: How long to wait, in seconds.
     type: int
     default: 1200
+  fail_on_timeout:
+    description:
+      - With V(false), a wait that reaches O(wait_timeout) before the image is available returns what it last saw
+        (RV(state) C(pending), or C(absent) while the image is not visible yet) instead of failing.
+      - A failed image, or an AWS error, fails either way.
+    type: bool
+    default: true
   poll_interval:
     description: Seconds between two reads of the image.
     type: float
@@ -60,6 +69,17 @@ EXAMPLES = r"""
   immersionday.ha_web.ami_wait:
     name: Web Server v1
     poll_interval: 10
+
+- name: Wait up to 30 min in runs of 20 s, Ansible printing a line of progress after each run
+  immersionday.ha_web.ami_wait:
+    image_id: "{{ created.image_id }}"
+    wait_timeout: 20
+    poll_interval: 10
+    fail_on_timeout: false
+  register: ami
+  until: ami is failed or ami.state == 'available'
+  retries: 90
+  delay: 0
 """
 
 RETURN = r"""
@@ -73,6 +93,11 @@ state:
   returned: always
   type: str
   sample: available
+msg:
+  description: What the last look saw, in words (state and AWS's state reason, or not visible yet).
+  returned: always
+  type: str
+  sample: image ami-0123456789abcdef0 (Web Server v1) is pending (AWS gave no state reason)
 image:
   description: The image as DescribeImages returns it, keys in snake_case, tags as a dict.
   returned: always
@@ -100,15 +125,17 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.immersionday.ha_web.plugins.module_utils.ami import get_image
 from ansible_collections.immersionday.ha_web.plugins.module_utils.ami import image_facts
 from ansible_collections.immersionday.ha_web.plugins.module_utils.ami import image_failure
+from ansible_collections.immersionday.ha_web.plugins.module_utils.ami import image_status
 from ansible_collections.immersionday.ha_web.plugins.module_utils.ami import wait_for_image
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import WaitFailed
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import WaitTimeout
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import aws_client
 
 
-def outcome(image):
+def outcome(image, image_id=None, name=None, msg=None):
     return dict(
         changed=False,
+        msg=msg or image_status(image, image_id, name),
         image_id=image.get("ImageId") if image else None,
         state=image.get("State") if image else "absent",
         image=image_facts(image),
@@ -121,6 +148,7 @@ def main(sleep=time.sleep, clock=time.monotonic):
         name=dict(type="str"),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=1200),
+        fail_on_timeout=dict(type="bool", default=True),
         poll_interval=dict(type="float", default=15.0),
     )
     module = AnsibleAWSModule(
@@ -136,15 +164,19 @@ def main(sleep=time.sleep, clock=time.monotonic):
             image = get_image(ec2, image_id, name)
             failure = image_failure(image)
             if failure:
-                module.fail_json(msg=failure, **outcome(image))
+                module.fail_json(**outcome(image, msg=failure))
         else:
             image = wait_for_image(ec2, image_id, name, module.params["wait_timeout"], module.params["poll_interval"],
                                    sleep=sleep, clock=clock)
-    except (WaitFailed, WaitTimeout) as e:
-        module.fail_json(msg=str(e), **outcome(e.last))
+    except WaitTimeout as e:
+        if module.params["fail_on_timeout"]:
+            module.fail_json(**outcome(e.last, image_id, name, msg=str(e)))
+        image = e.last
+    except WaitFailed as e:
+        module.fail_json(**outcome(e.last, msg=str(e)))
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
         module.fail_json_aws(e, msg="Failed to read image %s" % (image_id or name))
-    module.exit_json(**outcome(image))
+    module.exit_json(**outcome(image, image_id, name))
 
 
 if __name__ == "__main__":

@@ -20,6 +20,8 @@ description:
   - A DescribeScalingActivities call that is refused (AccessDenied, UnauthorizedOperation) or not implemented by
     the endpoint does not fail the wait; RV(activities_error) says why and a warning is shown.
   - Read-only; never reports a change. Runs in check mode too.
+  - To show progress during a long wait, give a short O(wait_timeout) with O(fail_on_timeout=false) and
+    repeat the task with C(until) (see the examples); Ansible prints a line at each repetition.
 author:
   - Immersion Day HA web maintainers (@immersionday)
 options:
@@ -48,6 +50,12 @@ options:
       - Seconds to wait before failing with the last state seen.
     type: int
     default: 600
+  fail_on_timeout:
+    description:
+      - With V(false), a wait that reaches O(wait_timeout) returns the last state seen, with RV(msg) saying what it
+        still waits for, instead of failing. A count that can never be reached fails either way.
+    type: bool
+    default: true
   poll_interval:
     description:
       - Seconds between polls.
@@ -77,6 +85,18 @@ EXAMPLES = r"""
 - name: Show when each instance became ready
   ansible.builtin.debug:
     msg: "{{ capacity.instances | map(attribute='ready_at') }}"
+
+- name: Wait up to 10 min in runs of 20 s, Ansible printing a line of progress after each run
+  immersionday.ha_web.capacity_wait:
+    group_name: Web-ASG
+    wait_timeout: 20
+    poll_interval: 5
+    fail_on_timeout: false
+    scaling_activities: false
+  register: capacity
+  until: capacity is failed or capacity.healthy >= capacity.wanted
+  retries: 30
+  delay: 0
 """
 
 RETURN = r"""
@@ -84,6 +104,14 @@ group_name:
   description: The group.
   returned: always
   type: str
+msg:
+  description:
+    - Why the wait failed, or (with O(fail_on_timeout=false)) what it still waits for when it ended without the
+      capacity, with the last counts and why each instance is not ready yet. Absent when the capacity is ready.
+  returned: when the wait did not end with the capacity
+  type: str
+  sample: "waiting for 2 instances InService and healthy in group Web-ASG and its target group: 1 ready, 2 in service,
+    desired capacity 2; not ready: i-0def InService, Healthy, target initial (Elb.RegistrationInProgress)"
 wanted:
   description: The number of ready instances waited for.
   returned: always
@@ -120,6 +148,7 @@ instances:
     lifecycle_state: {description: Auto Scaling lifecycle state., type: str, returned: always, sample: InService}
     health_status: {description: Auto Scaling health status., type: str, returned: always, sample: Healthy}
     target_health: {description: State in the target group (null without target_group_arn)., type: str, returned: always}
+    target_health_reason: {description: "AWS's reason for that state, when it gives one.", type: str, returned: always}
     launch_time: {description: Launch time (ISO 8601) from DescribeInstances., type: str, returned: always}
     in_service_at: {description: Seconds after the wait started when first seen InService (0 if already)., type: float, returned: always}
     ready_at: {description: Seconds after the wait started when first seen ready., type: float, returned: always}
@@ -183,6 +212,7 @@ def argument_spec():
         desired=dict(type="str"),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=600),
+        fail_on_timeout=dict(type="bool", default=True),
         poll_interval=dict(type="float", default=15.0),
         scaling_activities=dict(type="bool", default=True),
     )
@@ -211,7 +241,7 @@ def main():
     elbv2 = stack.aws_client(module, "elbv2") if p["target_group_arn"] else None
     ec2 = stack.aws_client(module, "ec2")
     timeout = p["wait_timeout"] if p["wait"] else 0
-    error = None
+    error = waiting = None
     try:
         state, tracker, wanted = capacity.wait_for_capacity(
             asg, elbv2, p["group_name"], p["target_group_arn"], desired, timeout, p["poll_interval"])
@@ -220,8 +250,10 @@ def main():
             module.fail_json(msg=str(e))
         state, tracker, wanted = e.last
         error = str(e)
-        if not p["wait"] and "timed out" in error:
+        if e.timed_out and not p["wait"]:
             error = None
+        elif e.timed_out and not p["fail_on_timeout"]:
+            error, waiting = None, capacity.progress_message(state, wanted, p["group_name"], p["target_group_arn"])
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
         module.fail_json_aws(e, msg="Failed to read Auto Scaling group %s" % p["group_name"])
 
@@ -237,6 +269,8 @@ def main():
 
     if error:
         module.fail_json(msg=error, **result)
+    if waiting:
+        result["msg"] = waiting
     module.exit_json(changed=False, **result)
 
 

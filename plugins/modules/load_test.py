@@ -141,6 +141,21 @@ url:
   description: The URL the load went to.
   returned: always
   type: str
+request_path:
+  description: The path (and query) requested during the load, or pressed for LOAD TEST only.
+  returned: when not in check mode
+  type: str
+  sample: /
+method:
+  description: The HTTP method of the load requests.
+  returned: when not in check mode
+  type: str
+  sample: GET
+concurrency:
+  description: The worker threads that sent the load.
+  returned: when not in check mode
+  type: int
+  sample: 8
 requests:
   description: Requests sent (answered or failed).
   returned: when a load ran
@@ -239,6 +254,10 @@ report_html:
   description: Path of the HTML report.
   returned: when O(report_path) is given and not in check mode
   type: str
+series:
+  description: The points of the report's charts (requests/s, latency percentiles, instances), each a list of C([t, value]).
+  returned: when O(report_path) is given and not in check mode
+  type: dict
 would:
   description: What the run would do (check mode only).
   returned: check mode
@@ -301,8 +320,11 @@ def run(module):
 
     if p["report_from"]:
         data = report_utils.load_report(p["report_from"])
+        if "path" in data:  # a report written before the key was renamed
+            data["request_path"] = data.pop("path")
     else:
-        data = dict(url=p["url"], method=p["method"], path=path, concurrency=concurrency)
+        # Not "path": Ansible adds file attributes (state, mode, owner...) to a result with a top-level "path".
+        data = dict(url=p["url"], method=p["method"], request_path=path, concurrency=concurrency)
         if has_load:
             records, elapsed, started, zones, connects = loadgen.run_load(
                 target, path=path, method=p["method"], concurrency=concurrency, duration_seconds=p["duration_seconds"],

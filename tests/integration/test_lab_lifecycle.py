@@ -5,6 +5,7 @@ The tests of this module run in order against one cloud; each step needs the pre
 import json
 import os
 import re
+import sys
 
 import boto3
 import pytest
@@ -12,7 +13,7 @@ import pytest
 from lab_env import ROOT, check_lab, playbook
 
 REGION = "ap-northeast-2"
-OUTPUTS = os.path.join(ROOT, "outputs", "lab.json")
+OUTPUTS = os.path.join(ROOT, "outputs", "lab.%s.json" % REGION)
 # What the dashboard lab-ha-web plots (issue 20), as (namespace, metric, dimension names).
 DASHBOARD_METRICS = {
     ("AWS/AutoScaling", "GroupInServiceInstances", ("AutoScalingGroupName",)),
@@ -38,6 +39,15 @@ def changed_tasks(output):
     """The names of the tasks that reported a change."""
     chunks = re.split(r"^TASK \[", output, flags=re.M)[1:]
     return [chunk.split("] ", 1)[0] for chunk in chunks if "\nchanged: [" in chunk]
+
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+from tests.proxy.awsproxy import AwsProxy  # noqa: E402
+
+# The fresh deploy goes through the slow cloud: the test proxy holds each new resource in its
+# transitional state for AWS's time / SLOW (the AMI 300 s / 20 = 15 s), the roles' polls scaled alike.
+SLOW = 20
+SLOW_POLLS = ("-e", "web_ami_poll_interval=0.5", "-e", "alb_poll_interval=0.25", "-e", "asg_poll_interval=0.25")
 
 
 @pytest.fixture(scope="module")
@@ -69,9 +79,19 @@ def test_check_mode_on_a_fresh_stack_plans_every_part_and_creates_nothing(lab):
 
 
 def test_fresh_deploy_builds_the_lab(lab):
-    run = playbook(lab["cloud"], "site.yml")
+    with AwsProxy(lab["cloud"].url, slow=SLOW) as proxy:
+        run = playbook(lab["cloud"], "site.yml", *SLOW_POLLS, AWS_ENDPOINT_URL=proxy.url)
     assert run.rc == 0, run.output[-4000:]
     assert run.changed() > 0
+    # Each long wait says what it waits for and how long it takes on AWS; the image wait prints a
+    # line of progress after each short run of ami_wait.
+    for wait in ("web_ami : Wait until the image is available (an AMI takes about 5 min on AWS)",
+                 "asg : Wait until the desired instances are InService and healthy in the target group (3-5 min on AWS)"):
+        assert "TASK [immersionday.ha_web.%s]" % wait in run.output, wait
+    progress = [line for line in run.output.splitlines()
+                if line.startswith("FAILED - RETRYING: [lab]: Wait until the image is available (an AMI takes about 5 min on AWS)")]
+    assert len(progress) >= 3, run.output[-6000:]
+    assert "[DEPRECATION WARNING]" not in run.output
     lab["fresh"] = run
     look = check_lab(lab["cloud"], "present")
     assert look.returncode == 0, look.stdout

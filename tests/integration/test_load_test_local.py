@@ -336,7 +336,7 @@ def test_playbook_with_url_override(rr, tmp_path, moto_url):
         th = scale_out_when_polled(spy, asg, name)
         try:
             out = subprocess.run([os.path.join(ROOT, ".venv", "bin", "ansible-playbook"), "playbooks/load_test.yml",
-                                  "-e", "load_test_url=%s/" % rr.url, "-e", "load_test_requests=60", "-e", "load_test_concurrency=3",
+                                  "-e", "load_test_url=%s/" % rr.url, "-e", "load_test_duration_seconds=1.5", "-e", "load_test_concurrency=3",
                                   "-e", "load_test_seconds=1", "-e", "load_test_group_name=" + name, "-e", "load_test_poll_interval=1",
                                   "-e", "load_test_wait_timeout=60", "-e", "load_test_report_path=" + report,
                                   "-e", "ha_web_outputs_dir=" + str(tmp_path)],
@@ -344,18 +344,23 @@ def test_playbook_with_url_override(rr, tmp_path, moto_url):
         finally:
             th.join()
     assert out.returncode == 0, out.stdout + out.stderr
-    assert "60 requests to %s/" % rr.url in out.stdout
+    sent = rr.by_path[("GET", "/")]
+    assert "%d requests to %s/" % (sent, rr.url) in out.stdout
     for iid, dummy in IDENTITIES:
         assert iid in out.stdout
     assert "ap-northeast-2c" in out.stdout
     assert "SKIPPED" not in out.stdout
     assert "group %s: 4 of 4 instances ready" % name in out.stdout
     assert "scaling activities: none reported" in out.stdout
-    assert rr.by_path[("GET", "/")] == 60
+    # the scale-out wait runs in the background and says how it goes at each poll
+    assert "FAILED - RETRYING: [lab]: Wait for the group to scale out (c)" in out.stdout
     assert rr.by_path[("POST", "/load-test")] >= 3
     with open(report + ".json") as f:
         doc = json.load(f)
     assert doc["per_instance"] == by_instance(rr, "GET", "/")
+    assert doc["requests"] == sent
+    assert len(doc["series"]["rps"]) >= 2  # the load lasted load_test_duration_seconds: a point per second
+    assert "path" not in doc and doc["request_path"] == "/"
     assert [p[1] for p in doc["series"]["instances"]] == [2, 4]
     page = SvgSeries()
     with open(report + ".html") as f:

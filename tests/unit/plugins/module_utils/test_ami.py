@@ -119,8 +119,30 @@ def test_timeout_while_pending(stubbed):
     clock = FakeClock()
     with pytest.raises(WaitTimeout) as e:
         im.wait_for_image(ec2, image_id=AMI, timeout=30, interval=15, sleep=clock.sleep, clock=clock.clock)
-    assert str(e.value) == "Timed out after 30 s waiting for image %s (Web Server v1) to become available: it is still pending" % AMI
+    assert str(e.value) == ("Timed out after 30 s waiting for image %s (Web Server v1) to become available: it is still pending "
+                            "(AWS gave no state reason)" % AMI)
     assert clock.sleeps == [15, 15]
+
+
+def test_timeout_names_the_last_state_and_its_reason(stubbed):
+    ec2, stubber = stubbed
+    stubber.add_response("describe_images", {"Images": [image("pending")]}, by_id())
+    stubber.add_response("describe_images", {"Images": [image("pending", StateReason={"Code": "Client.Slow",
+                                                                                      "Message": "snapshot 40% done"})]}, by_id())
+    clock = FakeClock()
+    with pytest.raises(WaitTimeout) as e:
+        im.wait_for_image(ec2, image_id=AMI, timeout=15, interval=15, sleep=clock.sleep, clock=clock.clock)
+    assert str(e.value) == ("Timed out after 15 s waiting for image %s (Web Server v1) to become available: it is still pending "
+                            "(state reason Client.Slow: snapshot 40%% done)" % AMI)
+    assert e.value.last["StateReason"]["Code"] == "Client.Slow"
+
+
+def test_image_status_in_words():
+    assert im.image_status(None, image_id=AMI) == "image %s is not visible yet" % AMI
+    assert im.image_status(None, name="Web Server v1") == "image named 'Web Server v1' is not visible yet"
+    assert im.image_status(image("pending")) == "image %s (Web Server v1) is pending (AWS gave no state reason)" % AMI
+    assert im.image_status(image("failed", StateReason={"Code": "Client.InternalError", "Message": "boom"})) == (
+        "image %s (Web Server v1) is failed (state reason Client.InternalError: boom)" % AMI)
 
 
 def test_timeout_never_found_by_name(stubbed):

@@ -42,8 +42,11 @@ def group(instances, desired=2, min_size=2, max_size=4):
         "CreatedTime": T0, "Instances": instances}]}
 
 
-def health(states):
-    return {"TargetHealthDescriptions": [{"Target": {"Id": i, "Port": 80}, "TargetHealth": {"State": s}} for i, s in states.items()]}
+def health(states, reasons=None):
+    reasons = reasons or {}
+    return {"TargetHealthDescriptions": [{"Target": {"Id": i, "Port": 80},
+                                          "TargetHealth": dict({"State": s}, **({"Reason": reasons[i]} if i in reasons else {}))}
+                                         for i, s in states.items()]}
 
 
 DESCRIBE = {"AutoScalingGroupNames": [GROUP]}
@@ -78,7 +81,8 @@ def test_slow_scale_out_to_max():
     assert res["per_az"] == {"ap-northeast-2a": 2, "ap-northeast-2c": 2}
     assert res["healthy"] == 4 and res["in_service"] == 4 and res["polls"] == 4
     assert res["instances"][0] == {"instance_id": "i-1", "availability_zone": "ap-northeast-2a", "lifecycle_state": "InService",
-                                   "health_status": "Healthy", "target_health": None, "launch_time": "2026-11-28T04:00:00+00:00",
+                                   "health_status": "Healthy", "target_health": None, "target_health_reason": None,
+                                   "launch_time": "2026-11-28T04:00:00+00:00",
                                    "in_service_at": 0.0, "ready_at": 0.0}
     assert res["instances"][3]["launch_time"] is None and res["instances"][3]["ready_at"] == 45.0
 
@@ -133,7 +137,8 @@ def test_timeout_reports_the_last_state():
     with pytest.raises(capacity.CapacityError) as err:
         wait(asg, desired="max", timeout=20, interval=10)
     assert str(err.value) == ("timed out after 20s waiting for 4 instances InService and healthy in group Web-ASG: "
-                              "2 ready, 2 in service, desired capacity 4")
+                              "2 ready, 2 in service, desired capacity 4; not ready: i-3 Pending, Healthy")
+    assert err.value.timed_out is True
     state, tracker, wanted = err.value.last
     assert wanted == 4 and len(state["instances"]) == 3 and tracker.polls == 3
     assert tracker.public_timeline() == [{"t": 0.0, "epoch": 1000.0, "in_service": 2, "healthy": 2, "desired_capacity": 4, "last_seen": 20.0}]
@@ -143,11 +148,13 @@ def test_timeout_message_with_target_group():
     asg, s = client("autoscaling")
     elbv2, e = client("elbv2")
     s.add_response("describe_auto_scaling_groups", group([inst("i-1"), inst("i-2")]), DESCRIBE)
-    e.add_response("describe_target_health", health({"i-1": "healthy", "i-2": "draining"}), {"TargetGroupArn": TG})
+    e.add_response("describe_target_health", health({"i-1": "healthy", "i-2": "unhealthy"}, {"i-2": "Target.ResponseCodeMismatch"}),
+                   {"TargetGroupArn": TG})
     with pytest.raises(capacity.CapacityError) as err:
         wait(asg, elbv2, TG, timeout=0)
     assert str(err.value) == ("timed out after 0s waiting for 2 instances InService and healthy in group Web-ASG and its target group: "
-                              "1 ready, 2 in service, desired capacity 2")
+                              "1 ready, 2 in service, desired capacity 2; not ready: i-2 InService, Healthy, target unhealthy "
+                              "(Target.ResponseCodeMismatch)")
 
 
 def test_more_than_max_fails_at_once():
@@ -156,6 +163,7 @@ def test_more_than_max_fails_at_once():
     with pytest.raises(capacity.CapacityError) as err:
         wait(asg, desired=5)
     assert str(err.value) == "waiting for 5 instances can never succeed: the group Web-ASG has MaxSize 4"
+    assert err.value.timed_out is False
 
 
 def test_group_not_found():

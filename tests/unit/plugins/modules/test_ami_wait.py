@@ -99,8 +99,36 @@ def test_timeout(ec2, capsys):
     result = run(capsys, {"image_id": AMI, "wait_timeout": 10, "poll_interval": 5}, sleeps)
     assert sleeps == [5, 5]
     assert result["failed"] is True
-    assert result["msg"] == "Timed out after 10 s waiting for image %s (Web Server v1) to become available: it is still pending" % AMI
+    assert result["msg"] == ("Timed out after 10 s waiting for image %s (Web Server v1) to become available: it is still pending "
+                             "(AWS gave no state reason)" % AMI)
     assert result["state"] == "pending"
+
+
+def test_short_runs_for_progress_return_what_they_saw_without_failing(ec2, capsys):
+    """fail_on_timeout=false: the run a role repeats with until (a line of progress each time)."""
+    ec2.add_response("describe_images", {"Images": [image("pending")]}, BY_ID)
+    ec2.add_response("describe_images", {"Images": [image("pending")]}, BY_ID)
+    sleeps = []
+    result = run(capsys, {"image_id": AMI, "wait_timeout": 10, "poll_interval": 10, "fail_on_timeout": False}, sleeps)
+    assert sleeps == [10]
+    assert "failed" not in result and result["changed"] is False
+    assert result["state"] == "pending" and result["image_id"] == AMI
+    assert result["msg"] == "image %s (Web Server v1) is pending (AWS gave no state reason)" % AMI
+
+
+def test_short_runs_while_not_visible_yet(ec2, capsys):
+    ec2.add_client_error("describe_images", "InvalidAMIID.NotFound", "nope", expected_params=BY_ID)
+    result = run(capsys, {"image_id": AMI, "wait_timeout": 0, "fail_on_timeout": False})
+    assert "failed" not in result and result["state"] == "absent"
+    assert result["msg"] == "image %s is not visible yet" % AMI
+
+
+def test_short_runs_still_fail_on_a_failed_image(ec2, capsys):
+    ec2.add_response("describe_images", {"Images": [image("failed", StateReason={"Code": "Client.InternalError", "Message": "boom"})]},
+                     BY_ID)
+    result = run(capsys, {"image_id": AMI, "wait_timeout": 10, "fail_on_timeout": False})
+    assert result["failed"] is True and result["state"] == "failed"
+    assert result["msg"] == "Image %s (Web Server v1) is failed: Client.InternalError: boom" % AMI
 
 
 def test_check_mode_reads_once_without_waiting(ec2, capsys):

@@ -137,9 +137,38 @@ def test_timeout_fails_with_the_last_state(aws):
     with patch("ansible_collections.immersionday.ha_web.plugins.module_utils.capacity.time.monotonic", side_effect=lambda: clock[0]):
         failed, res = run({"group_name": GROUP, "wait_timeout": 20, "poll_interval": 10})
     assert failed
-    assert res["msg"] == "timed out after 20s waiting for 2 instances InService and healthy in group Web-ASG: 1 ready, 1 in service, desired capacity 2"
+    assert res["msg"] == ("timed out after 20s waiting for 2 instances InService and healthy in group Web-ASG: 1 ready, 1 in service, "
+                          "desired capacity 2; not ready: i-2 Pending, Healthy")
     assert res["polls"] == 3 and res["healthy"] == 1
     assert [i["lifecycle_state"] for i in res["instances"]] == ["InService", "Pending"]
+
+
+def test_short_runs_for_progress_return_what_they_wait_for_without_failing(aws):
+    """fail_on_timeout=false: the run a role repeats with until (a line of progress each time)."""
+    stubs, sleep, warnings = aws
+    clock = [0.0]
+
+    def advance(seconds):
+        clock[0] += seconds
+    sleep.side_effect = advance
+    for dummy in range(2):
+        stubs["autoscaling"].add_response("describe_auto_scaling_groups", group([inst("i-1"), inst("i-2", "Pending")]), DESCRIBE)
+    stubs["ec2"].add_response("describe_instances", instances_answer(["i-1", "i-2"]), {"InstanceIds": ["i-1", "i-2"]})
+    with patch("ansible_collections.immersionday.ha_web.plugins.module_utils.capacity.time.monotonic", side_effect=lambda: clock[0]):
+        failed, res = run({"group_name": GROUP, "wait_timeout": 10, "poll_interval": 10, "fail_on_timeout": False,
+                           "scaling_activities": False})
+    assert not failed and res["changed"] is False
+    assert res["healthy"] == 1 and res["wanted"] == 2 and res["polls"] == 2
+    assert res["msg"] == ("waiting for 2 instances InService and healthy in group Web-ASG: 1 ready, 1 in service, "
+                          "desired capacity 2; not ready: i-2 Pending, Healthy")
+
+
+def test_short_runs_still_fail_when_the_count_can_never_be_reached(aws):
+    stubs, sleep, warnings = aws
+    stubs["autoscaling"].add_response("describe_auto_scaling_groups", group([inst("i-1"), inst("i-2")]), DESCRIBE)
+    stubs["ec2"].add_response("describe_instances", instances_answer(["i-1", "i-2"]), {"InstanceIds": ["i-1", "i-2"]})
+    failed, res = run({"group_name": GROUP, "desired": "5", "wait_timeout": 10, "fail_on_timeout": False, "scaling_activities": False})
+    assert failed and res["msg"] == "waiting for 5 instances can never succeed: the group Web-ASG has MaxSize 4"
 
 
 def test_no_wait_reports_the_current_state(aws):

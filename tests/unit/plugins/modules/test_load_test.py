@@ -64,6 +64,8 @@ def test_load_figures(traffic):
     assert res["connections"] == 2 and res["zone_probes"] == 3
     assert res["changed"] is False
     press.assert_not_called()
+    # A top-level "path" would make Ansible decorate the result with file attributes (state, mode, owner...).
+    assert "path" not in res and res["request_path"] == "/"
 
 
 def test_press_only_and_changed_when_a_load_started(traffic):
@@ -132,8 +134,17 @@ def test_report_written_and_re_rendered(traffic, tmp_path):
     assert not failed
     traffic[0].assert_not_called()
     assert res["series"]["instances"] == [[5.0, 2], [14.0, 4]]
+    assert "path" not in res and res["request_path"] == "/"
     with open(base + ".html") as f:
         assert 'data-series="instances"' in f.read()
+
+
+def test_report_of_an_earlier_version_gives_no_path_key(traffic, tmp_path):
+    base = str(tmp_path / "old")
+    with open(base + ".json", "w") as f:
+        json.dump({"url": "http://lb/", "method": "GET", "path": "/", "concurrency": 8}, f)
+    failed, res = run({"url": "http://lb/", "report_from": base + ".json", "report_path": base})
+    assert not failed and "path" not in res and res["request_path"] == "/"
 
 
 def test_report_from_missing_file(tmp_path):
