@@ -186,6 +186,8 @@ def present(module, ssm, name, machine):
         module.fail_json(msg="stack %s is already locked by this very run (%s): two inventory hosts have stack_name %s; "
                              "give each stack one host" % (stack_name, e, stack_name), parameter=name)
     broken = [dict(reason=reason, holder=lock.facts()) for lock, reason in outcome.broken]
+    for lock, reason in outcome.broken:
+        module.warn("Removed the stale lock of stack %s (%s): %s" % (stack_name, reason, lock.describe()))
     if outcome.acquired:
         module.exit_json(changed=True, parameter=name, acquired=True, held=False, token=holder["token"], broken=broken,
                          holder=sl.holder_facts(holder), msg="took the lock of stack %s" % stack_name)

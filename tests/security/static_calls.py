@@ -30,11 +30,12 @@ CLIENTS = {
     "asg": ("autoscaling", "autoscaling"),
     "autoscaling": ("autoscaling", "autoscaling"),
     "ssm_factory()": ("ssm", "ssm"),
+    "ssm": ("ssm", "ssm"),
 }
 # boto3 service name -> IAM prefix, for the services a boto3 client may be made for
 IAM_PREFIX = dict(CLIENTS.values())
 
-_CALL = re.compile(r"\b(?:self\.)?(ec2|elbv2|asg|autoscaling|ssm_factory\(\))\.([a-z][a-z0-9_]*)")
+_CALL = re.compile(r"\b(?:self\.)?(ec2|elbv2|asg|autoscaling|ssm_factory\(\)|ssm)\.([a-z][a-z0-9_]*)")
 _PAGINATOR = re.compile(r"\b(?:self\.)?(ec2|elbv2|asg|autoscaling)\.get_paginator\(\"([a-z_]+)\"\)")
 # a client handed to a helper with the operation's name: paginate(ec2, "describe_tags", ...)
 _HANDED = re.compile(r"\b(?:self\.)?(ec2|elbv2|asg|autoscaling),\s*\"([a-z_]+)\"")

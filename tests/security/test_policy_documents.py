@@ -22,11 +22,14 @@ NOT_TAG_SCOPED = {
     "elasticloadbalancing:ModifyListener": "listeners carry no tags here: limited to listeners of load balancers named *Web-ALB",
     "elasticloadbalancing:DeleteListener": "listeners carry no tags here: limited to listeners of load balancers named *Web-ALB",
     "iam:CreateServiceLinkedRole": "limited to the two service-linked roles, by ARN and iam:AWSServiceName",
+    "ssm:PutParameter": "the stack's lock (stack_lock), an untagged parameter that lives for one run: limited by name to "
+                        "parameters under /ha_web/",
+    "ssm:DeleteParameter": "the stack's lock (stack_lock): limited by name to parameters under /ha_web/",
 }
 PLACEHOLDERS = ("<REGION>", "<ACCOUNT_ID>")
 # Resources a statement may allow without a tag condition: those that cannot carry the tag, and
 # those of NOT_TAG_SCOPED narrowed by name.
-UNTAGGED_OR_BY_NAME = (r"(::image/\*|::snapshot/\*|:network-interface/\*|:parameter/aws/service/"
+UNTAGGED_OR_BY_NAME = (r"(::image/\*|::snapshot/\*|:network-interface/\*|:parameter/aws/service/|:parameter/ha_web/\*$"
                        r"|:listener/app/|:targetgroup/(Web-TG|\*-Web-TG)/\*$)")
 
 
@@ -89,9 +92,10 @@ NOT_GRANTED = {
     "ec2:ModifyInstanceMetadataOptions": "web_ami: ec2_instance on an existing builder (handle_existing): not reached, the task "
                                          "runs only when the look-up found no builder that its filters would find",
 }
-# Our plugins only read, except this call (the embedded cloud only: docs/DEVELOPING.md).
-# The emulator module (embedded cloud only) makes the two calls amazon.aws modules cannot make on moto.
-OUR_MUTATING_CALLS = {"elasticloadbalancing:ModifyLoadBalancerAttributes": ["emulator.py"], "ec2:DeleteLaunchTemplate": ["emulator.py"]}
+# Our plugins only read, except these calls. The emulator module (embedded cloud only: docs/DEVELOPING.md)
+# makes the two calls amazon.aws modules cannot make on moto; stack_lock takes and releases the stack's lock.
+OUR_MUTATING_CALLS = {"elasticloadbalancing:ModifyLoadBalancerAttributes": ["emulator.py"], "ec2:DeleteLaunchTemplate": ["emulator.py"],
+                      "ssm:PutParameter": ["stack_lock.py"], "ssm:DeleteParameter": ["stack_lock.py"]}
 
 
 def test_what_our_plugins_can_call_is_in_the_policy():
