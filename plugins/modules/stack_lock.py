@@ -13,11 +13,11 @@ short_description: Take or release the lock of an HA web stack, kept in the AWS 
 version_added: 0.1.0
 description:
   - One run per stack at a time, across machines and AWX nodes. The lock is the SSM parameter
-    C(/ha_web/<stack_name>/lock) in the stack's region, created with C(Overwrite=False): SSM creates it
-    for exactly one caller. Its value names the holder (user@host, the C(ansible-playbook) process,
+    C(/ha_web/<stack_name>/lock) in the stack's region, created with C(Overwrite=False), which SSM
+    grants to exactly one caller. Its value names the holder (user@host, the C(ansible-playbook) process,
     O(purpose), since when) and its time to live O(ttl).
   - O(state=present) makes one attempt and does not wait. It returns RV(acquired=true) and the
-    RV(token) that releases the lock, or RV(acquired=false) and RV(held=true) with the RV(holder):
+    RV(token) that releases the lock, or RV(acquired=false) and RV(held=true) with the RV(holder), and
     the caller waits (a task's C(until)) or stops. It fails (not RV(held)) when the lock is held by
     the very C(ansible-playbook) process that asks for it again (two inventory hosts with one
     O(stack_name)), or on an AWS error.
@@ -28,11 +28,11 @@ description:
     C(<lock>-break-<token>) created without overwrite, so neither deletes the other's new lock.
   - A value that is not a lock of this collection is never broken; it holds until someone deletes it.
   - O(state=absent) deletes the lock only when it carries O(token). Another holder's lock is left in
-    place (with a warning: this run's lock expired and was taken over); so is this run's own lock
+    place, with a warning (this run's lock expired and was taken over). So is this run's own lock
     when its expiry is less than a minute (or a quarter of O(ttl)) away, since another run may be
-    breaking it at that moment: it expires and the next run takes it at once.
+    breaking it at that moment; it expires and the next run takes it at once.
   - Throttling is retried with jittered backoff.
-  - In check mode the lock is read, never written; RV(changed) says whether it would be taken or released.
+  - In check mode the lock is read, never written; C(changed) says whether it would be taken or released.
 author:
   - Immersion Day HA web maintainers (@immersionday)
 options:
@@ -52,7 +52,7 @@ options:
   ttl:
     description:
       - Seconds the lock holds without its holder. A run that outlives it may see its lock broken by
-        another run: keep it well above the longest run (a deploy on AWS takes 15 to 30 minutes).
+        another run, so keep it well above the longest run (a deploy on AWS takes 15 to 30 minutes).
     type: int
     default: 3600
   purpose:

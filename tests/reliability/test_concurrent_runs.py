@@ -29,7 +29,7 @@ ME = "%s@%s" % (getpass.getuser(), socket.gethostname())
 POLL = 3
 GHOST = {"kind": "immersionday.ha_web/stack_lock", "token": "t-ghost", "user": "ghost", "host": "elsewhere", "pid": 4242,
          "pid_start": "1", "boot": "b-elsewhere", "pidns": "pid:[1]", "purpose": "site.yml", "since": "x", "expires": "y"}
-RETRY = re.compile(r"^FAILED - RETRYING: \[%s\]: Wait up to \d+ s for the lock of stack %s, held by (\S+) \(pid (\d+), (\S+)\)"
+RETRY = re.compile(r"^FAILED - RETRYING: \[%s\]: Wait for the lock of stack %s \(up to \d+ s\), held by (\S+) \(pid (\d+), (\S+)\)"
                    % (STACK, STACK), re.M)
 
 
