@@ -85,13 +85,14 @@ class Machine(object):
             return None
 
     def stat(self, pid):
-        """(ppid, start time in clock ticks since boot) of a process, None once it is gone."""
+        """(ppid, start time in clock ticks since boot) of a process, None once it is gone (a zombie,
+        ended but not reaped by its parent, is gone)."""
         text = self._read(str(pid), "stat")
         if not text or ")" not in text:
             return None
         fields = text.rsplit(")", 1)[1].split()
         try:
-            return int(fields[1]), fields[19]
+            return None if fields[0] in ("Z", "X") else (int(fields[1]), fields[19])
         except (IndexError, ValueError):
             return None
 

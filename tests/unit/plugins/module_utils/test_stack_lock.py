@@ -380,12 +380,12 @@ def test_server_time_from_the_date_header_else_the_local_clock():
 
 # ----------------------------------------------------------------------------------- machine
 
-def fake_proc(root, processes, boot="b-1"):
+def fake_proc(root, processes, boot="b-1", zombies=()):
     """processes: pid -> (ppid, start, argv)."""
     for pid, (ppid, start, argv) in processes.items():
         folder = os.path.join(str(root), str(pid))
         os.makedirs(folder)
-        fields = ["S", str(ppid)] + ["0"] * 17 + [start, "0"]
+        fields = ["Z" if pid in zombies else "S", str(ppid)] + ["0"] * 17 + [start, "0"]
         with open(os.path.join(folder, "stat"), "w") as handle:
             handle.write("%d (%s) %s\n" % (pid, os.path.basename(argv[0])[:15], " ".join(fields)))
         with open(os.path.join(folder, "cmdline"), "w") as handle:
@@ -431,3 +431,11 @@ def test_machine_judges_gone_processes_by_pid_and_start(tmp_path):
     assert machine.is_gone(dict(me, pid=555), me)                     # no such process
     assert not machine.is_gone(dict(me, pid=555, boot="b-0"), me)     # an earlier boot, or another machine: unknown
     assert not machine.is_gone(dict(me, pid=555, pidns="pid:[5]"), me)
+
+
+def test_machine_counts_a_zombie_as_gone(tmp_path):
+    """An ansible-playbook killed but not reaped by its parent (AWX, a CI runner) is over."""
+    machine = fake_proc(tmp_path, MODULE_CHAIN, zombies=(100,))
+    me = dict(ME, pid=999, pid_start="1", boot="b-1", pidns="pid:[4026531836]")
+    assert machine.is_gone(dict(me, pid=100, pid_start="5100"), me)
+    assert not machine.is_gone(dict(me, pid=130, pid_start="5300"), me)
