@@ -9,6 +9,7 @@ parameter /ha_web/<stack>/lock) on one private embedded cloud.
 - The lock of a run of another machine that died is taken over once it expires, not later.
 - The lock of a run killed here (SIGKILL of its whole session) does not block the next run at all:
   its ansible-playbook process is gone.
+- Bad lock settings (not whole numbers of seconds) stop the run before the lock, naming each variable.
 
 The tests run in order; the later ones rerun the stack the first one deployed.
 """
@@ -162,3 +163,12 @@ def test_lock_of_a_run_killed_here_does_not_block_the_next_run(cloud, tmp_path):
     assert "Removed the stale lock of stack lab (holder gone)" in run.output.replace("\n", " ")
     assert lock_value(cloud) is None
     print("the next run took the killed run's lock at once: %.1f s" % run.seconds)
+
+
+def test_bad_lock_settings_stop_before_the_lock(cloud):
+    run = R.run(cloud, "site.yml", "-e", "ha_web_lock_wait=abc", "-e", json.dumps({"ha_web_lock_ttl": 0, "ha_web_lock_poll_interval": 1.5}))
+    assert run.rc != 0
+    assert ('ha_web_lock_ttl "0" must be a whole number of seconds, at least 1; ha_web_lock_wait "abc" must be a whole number '
+            'of seconds; ha_web_lock_poll_interval "1.5" must be a whole number of seconds, at least 1') in " ".join(run.output.split())
+    assert "TASK [Take the lock of stack lab]" not in run.output
+    assert lock_value(cloud) is None
