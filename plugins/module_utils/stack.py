@@ -18,7 +18,9 @@ from ansible_collections.immersionday.ha_web.plugins.module_utils.names import S
 
 
 # Besides AWSRetry's own list (Throttling, RequestLimitExceeded, ServiceUnavailable, ...).
-EXTRA_RETRY_CODES = ["SlowDown", "ThrottlingException", "TooManyRequests", "RequestThrottled", "PriorRequestNotComplete"]
+# TooManyUpdates: SSM's answer to concurrent writes of one parameter (stack_lock).
+EXTRA_RETRY_CODES = ["SlowDown", "ThrottlingException", "TooManyRequests", "RequestThrottled", "PriorRequestNotComplete",
+                     "TooManyUpdates"]
 
 
 def retry_decorator():

@@ -31,11 +31,12 @@ CLIENTS = {
     "autoscaling": ("autoscaling", "autoscaling"),
     "ssm_factory()": ("ssm", "ssm"),
     "cloudwatch": ("cloudwatch", "cloudwatch"),
+    "ssm": ("ssm", "ssm"),
 }
 # boto3 service name -> IAM prefix, for the services a boto3 client may be made for
 IAM_PREFIX = dict(CLIENTS.values())
 
-_CALL = re.compile(r"\b(?:self\.)?(ec2|elbv2|asg|autoscaling|cloudwatch|ssm_factory\(\))\.([a-z][a-z0-9_]*)")
+_CALL = re.compile(r"\b(?:self\.)?(ec2|elbv2|asg|autoscaling|cloudwatch|ssm_factory\(\)|ssm)\.([a-z][a-z0-9_]*)")
 _PAGINATOR = re.compile(r"\b(?:self\.)?(ec2|elbv2|asg|autoscaling|cloudwatch)\.get_paginator\(\"([a-z_]+)\"\)")
 # a client handed to a helper with the operation's name: paginate(ec2, "describe_tags", ...)
 _HANDED = re.compile(r"\b(?:self\.)?(ec2|elbv2|asg|autoscaling|cloudwatch),\s*\"([a-z_]+)\"")

@@ -28,11 +28,14 @@ NOT_TAG_SCOPED = {
                                "asg role knows its dashboard by the marker in its body (dashboards are global to the account)",
     "cloudwatch:DeleteDashboards": "limited by name to dashboards *-ha-web (teardown deletes <stack>-ha-web when its marker is the stack's)",
     "cloudwatch:TagResource": "limited by name to dashboards *-ha-web (their tags at creation)",
+    "ssm:PutParameter": "the stack's lock (stack_lock), an untagged parameter that lives for one run: limited by name to "
+                        "parameters under /ha_web/",
+    "ssm:DeleteParameter": "the stack's lock (stack_lock): limited by name to parameters under /ha_web/",
 }
 PLACEHOLDERS = ("<REGION>", "<ACCOUNT_ID>")
 # Resources a statement may allow without a tag condition: those that cannot carry the tag, and
 # those of NOT_TAG_SCOPED narrowed by name.
-UNTAGGED_OR_BY_NAME = (r"(::image/\*|::snapshot/\*|:network-interface/\*|:parameter/aws/service/"
+UNTAGGED_OR_BY_NAME = (r"(::image/\*|::snapshot/\*|:network-interface/\*|:parameter/aws/service/|:parameter/ha_web/\*$"
                        r"|:listener/app/|:targetgroup/(Web-TG|\*-Web-TG)/\*$|:dashboard/\*-ha-web$)")
 
 
@@ -100,13 +103,14 @@ NOT_GRANTED = {
 # deletes the stack's dashboard (amazon.aws and community.aws have no dashboard module);
 # regional_nat_gateway makes the regional NAT gateway amazon.aws cannot (its probe deletes one an
 # endpoint made despite DryRun); subnet_route_table moves a subnet between route tables in one call,
-# which ec2_vpc_route_table cannot.
+# which ec2_vpc_route_table cannot; stack_lock takes and releases the stack's lock.
 OUR_MUTATING_CALLS = {"elasticloadbalancing:ModifyLoadBalancerAttributes": ["emulator.py"], "ec2:DeleteLaunchTemplate": ["emulator.py"],
                       "cloudwatch:PutDashboard": ["cloudwatch_dashboard.py"], "cloudwatch:DeleteDashboards": ["cloudwatch_dashboard.py"],
                       "ec2:CreateNatGateway": ["regional_nat_gateway.py"], "ec2:DeleteNatGateway": ["regional_nat_gateway.py"],
                       "ec2:AssociateNatGatewayAddress": ["regional_nat_gateway.py"],
                       "ec2:DisassociateNatGatewayAddress": ["regional_nat_gateway.py"], "ec2:CreateTags": ["regional_nat_gateway.py"],
-                      "ec2:ReplaceRouteTableAssociation": ["subnet_route_table.py"], "ec2:AssociateRouteTable": ["subnet_route_table.py"]}
+                      "ec2:ReplaceRouteTableAssociation": ["subnet_route_table.py"], "ec2:AssociateRouteTable": ["subnet_route_table.py"],
+                      "ssm:PutParameter": ["stack_lock.py"], "ssm:DeleteParameter": ["stack_lock.py"]}
 
 
 def test_what_our_plugins_can_call_is_in_the_policy():
