@@ -13,7 +13,10 @@ mkdir -p "$dest" "$build/amazon"
 # Tracked and new (not ignored) files only, so venvs and outputs never reach the linters.
 find "$dest" -mindepth 1 -maxdepth 1 ! -name tests -exec rm -rf {} +
 find "$dest/tests" -mindepth 1 -maxdepth 1 ! -name output -exec rm -rf {} + 2>/dev/null || true
-git ls-files -co --exclude-standard -z | xargs -0 -r ls -d 2>/dev/null | tr '\n' '\0' | tar --null -T - -cf - | tar -xf - -C "$dest"
+# (a file deleted but not committed yet is listed by git, and skipped here)
+git ls-files -co --exclude-standard | while IFS= read -r file; do
+  if [ -e "$file" ]; then printf '%s\0' "$file"; fi
+done | tar --null -T - -cf - | tar -xf - -C "$dest"
 cd "$dest"
 export PATH="$root/.venv/bin:$PATH"
 exec ansible-test "$@" --venv --python 3.11

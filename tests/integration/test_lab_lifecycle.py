@@ -40,6 +40,7 @@ def changed_tasks(output):
     chunks = re.split(r"^TASK \[", output, flags=re.M)[1:]
     return [chunk.split("] ", 1)[0] for chunk in chunks if "\nchanged: [" in chunk]
 
+
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 from tests.proxy.awsproxy import AwsProxy  # noqa: E402
