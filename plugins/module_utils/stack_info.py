@@ -18,6 +18,7 @@ from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import o
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import paginate
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import tags_of
 from ansible_collections.immersionday.ha_web.plugins.module_utils.names import COMPONENT_TAG
+from ansible_collections.immersionday.ha_web.plugins.module_utils.names import UNTAGGED
 
 SUBNETS = ("public-subnet-a", "public-subnet-c", "private-subnet-a", "private-subnet-c")
 LIVE_NAT_STATES = ["pending", "available"]
@@ -593,9 +594,6 @@ def asg_facts(ec2, autoscaling, stack_name):
         same = (facts["group"] or {}).get("launch_template_id") in (None, template["LaunchTemplateId"])
         facts["launch_template"] = launch_template_view(ec2, template, group_version if same else None)
     return facts
-
-
-UNTAGGED = "untagged"
 
 
 def _holder(tags):
