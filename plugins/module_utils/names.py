@@ -43,8 +43,8 @@ UNTAGGED = "untagged"
 def foreign_holders(checks, stack_name):
     """One line for each name held by someone else. checks: [what, name, variable, holder] with
     holder as stack_info's name_holders gives it (the holder's stack tag, 'untagged', None when no
-    resource has the name) and variable the one that sets the name (None: not named). A holder is
-    the stack only when it is exactly stack_name."""
+    resource has the name) and variable the one that sets the name, or any detail to show in
+    parentheses (None: nothing). A holder is the stack only when it is exactly stack_name."""
     lines = []
     for what, name, variable, holder in checks or []:
         if holder is None or holder == stack_name:

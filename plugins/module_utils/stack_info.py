@@ -699,10 +699,11 @@ def image_root(ec2, image_id, template):
 
 def name_clashes(ec2, stack_name, image_name_base, ours):
     """Own images named "<image_name_base> vN" that are not the stack's (no stack tag of it, not in
-    `ours`): a bake of that name would fail, so the role stops before any change."""
+    `ours`), each with its holder (stack): a bake of that name would fail, so the role stops before
+    any change; teardown names them and leaves them."""
     pattern = re.compile(r"^%s v\d+$" % re.escape(image_name_base))
     images = ec2.describe_images(Owners=["self"], Filters=[{"Name": "name", "Values": [image_name_base + " v*"]}], aws_retry=True)["Images"]
-    return sorted(({"image_id": image["ImageId"], "name": image.get("Name")} for image in images
+    return sorted(({"image_id": image["ImageId"], "name": image.get("Name"), "stack": _holder(tags_of(image))} for image in images
                    if pattern.match(image.get("Name") or "") and not carries_stack(image.get("Tags"), stack_name)
                    and image["ImageId"] not in ours and image.get("State") != "deregistered"),
                   key=lambda clash: clash["name"])

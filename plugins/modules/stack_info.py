@@ -321,7 +321,8 @@ builder:
     name_clashes:
       description:
         - With O(image_name_base), images this account owns named like the stack's images (C(<image_name_base> vN))
-          that do not carry the stack tag, each C(image_id) and C(name); empty without it.
+          that do not carry the stack tag, each C(image_id), C(name) and C(stack) (its tag C(ha_web:stack), C(untagged) without
+          one); empty without it.
       type: list
       elements: dict
 base_image:
