@@ -605,10 +605,11 @@ def _elbv2_holder(elbv2, arn):
     return _holder(tags_of(elbv2.describe_tags(ResourceArns=[arn], aws_retry=True)["TagDescriptions"][0]))
 
 
+# A name that AWS refuses as invalid is held by no one.
 def _load_balancer_holder(ec2, elbv2, autoscaling, name):
     try:
         found = elbv2.describe_load_balancers(Names=[name], aws_retry=True)["LoadBalancers"]
-    except is_boto3_error_code("LoadBalancerNotFound"):
+    except is_boto3_error_code(["LoadBalancerNotFound", "ValidationError"]):
         return None
     return _elbv2_holder(elbv2, found[0]["LoadBalancerArn"]) if found else None
 
@@ -616,19 +617,22 @@ def _load_balancer_holder(ec2, elbv2, autoscaling, name):
 def _target_group_holder(ec2, elbv2, autoscaling, name):
     try:
         found = elbv2.describe_target_groups(Names=[name], aws_retry=True)["TargetGroups"]
-    except is_boto3_error_code("TargetGroupNotFound"):
+    except is_boto3_error_code(["TargetGroupNotFound", "ValidationError"]):
         return None
     return _elbv2_holder(elbv2, found[0]["TargetGroupArn"]) if found else None
 
 
 def _group_holder(ec2, elbv2, autoscaling, name):
-    found = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[name], aws_retry=True)["AutoScalingGroups"]
+    found = [group for group in autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[name], aws_retry=True)["AutoScalingGroups"]
+             if group["AutoScalingGroupName"] == name]
     return _holder(dict((t["Key"], t.get("Value")) for t in found[0].get("Tags") or [])) if found else None
 
 
 def _launch_template_holder(ec2, elbv2, autoscaling, name):
-    found = ec2.describe_launch_templates(Filters=[{"Name": "launch-template-name", "Values": [name]}],
-                                          aws_retry=True)["LaunchTemplates"]
+    # The name filter takes * and ? as wildcards: the name must be exactly this one.
+    found = [template for template in ec2.describe_launch_templates(
+        Filters=[{"Name": "launch-template-name", "Values": [name]}], aws_retry=True)["LaunchTemplates"]
+        if template["LaunchTemplateName"] == name]
     return _holder(tags_of(found[0])) if found else None
 
 

@@ -34,7 +34,7 @@ options:
   stack_name:
     description:
       - With O(name), the stack whose image it is. An image of that name whose tag C(ha_web:stack) is not exactly this
-        is someone else's and never waited for (an image without the tag counts: a new image is tagged once available).
+        is someone else's and never waited for (an image without the tag counts, since a new image is tagged once available).
     type: str
   wait:
     description: Wait for the image. With V(false), read it once and fail only on a failed state.

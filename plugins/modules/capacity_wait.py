@@ -35,7 +35,7 @@ options:
   stack_name:
     description:
       - The stack whose group it must be. A group whose tag C(ha_web:stack) is not exactly this (someone else's group
-        with the same name) is not waited for: the module fails at once, naming it. Without it, any group of that name.
+        with the same name) is not waited for; the module fails at once, naming it. Without it, any group of that name.
     type: str
   desired:
     description:

@@ -16,8 +16,8 @@ description:
     that the roles of this collection put on what they create, and returns them in the
     shapes of the facts the roles hand on (C(ha_web_network), C(ha_web_image), C(ha_web_alb),
     C(ha_web_asg)).
-  - The stack tag is compared exactly, character for character, with O(stack_name) (EC2 tag filters take C(*) and
-    C(?) as wildcards): a resource tagged C(blue) is not found for C(bl*), C(blu?) or C(BLUE).
+  - The stack tag is compared exactly, character for character, with O(stack_name), since EC2 tag filters take C(*) and
+    C(?) as wildcards. A resource tagged C(blue) is not found for C(bl*), C(blu?) or C(BLUE).
   - A role that runs alone by tag uses it to find what earlier roles built; the playbooks use it
     for the outputs file and the summary.
   - With the part C(base_image) it also resolves the base AMI of the C(web_ami) role's next bake, that

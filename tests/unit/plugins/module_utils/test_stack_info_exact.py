@@ -205,3 +205,34 @@ def test_the_stacks_own_groups_read_in_the_parts_answer_their_names_without_a_ca
         ]}, {"Filters": [{"Name": "vpc-id", "Values": ["vpc-1"]}, {"Name": "group-name", "Values": ["Web-AMI-Builder-SG"]}]})
         assert si.security_group_holders(Retrying(ec2), "blue", SG_NAMES, "vpc-1", read) == \
             {"Web-ALB-SG": "blue", "ASG-Web-Inst-SG": "blue", "Web-AMI-Builder-SG": "bl*"}
+
+
+# --- name holders: a name is compared as text too
+
+
+def test_a_launch_template_name_with_wildcards_is_held_by_no_one_but_a_template_of_exactly_that_name():
+    ec2 = offline("ec2")
+    with Stubber(ec2) as stub:
+        stub.add_response("describe_launch_templates", {"LaunchTemplates": [
+            {"LaunchTemplateId": "lt-1", "LaunchTemplateName": "blue-Web", "Tags": tags("blue", "launch-template")}]},
+            {"Filters": [{"Name": "launch-template-name", "Values": ["bl*-Web"]}]})
+        assert si.name_holders(Retrying(ec2), None, None, "bl*", {"launch_template": "bl*-Web"}, {}) == {"launch_template": None}
+
+
+def test_a_name_aws_refuses_as_invalid_is_held_by_no_one():
+    elbv2 = offline("elbv2")
+    with Stubber(elbv2) as stub:
+        stub.add_client_error("describe_load_balancers", service_error_code="ValidationError", http_status_code=400)
+        stub.add_client_error("describe_target_groups", service_error_code="ValidationError", http_status_code=400)
+        assert si.name_holders(None, Retrying(elbv2), None, "bl*", {"load_balancer": "bl*-Web-ALB", "target_group": "bl*-Web-TG"}, {}) == \
+            {"load_balancer": None, "target_group": None}
+
+
+def test_a_group_answered_for_another_name_is_not_the_holder():
+    autoscaling = offline("autoscaling")
+    group = {"AutoScalingGroupName": "blue-Web-ASG", "MinSize": 0, "MaxSize": 1, "DesiredCapacity": 0, "DefaultCooldown": 300,
+             "AvailabilityZones": [REGION + "a"], "HealthCheckType": "EC2", "CreatedTime": "2026-01-01T00:00:00Z"}
+    with Stubber(autoscaling) as stub:
+        stub.add_response("describe_auto_scaling_groups", {"AutoScalingGroups": [group]}, {"AutoScalingGroupNames": ["bl*-Web-ASG"]})
+        assert si.name_holders(None, None, Retrying(autoscaling), "bl*", {"auto_scaling_group": "bl*-Web-ASG"}, {}) == \
+            {"auto_scaling_group": None}
