@@ -231,8 +231,10 @@ if R.FULL:
         assert 'security group "Web-ALB-SG" (%s in VPC %s) has no tag ha_web:stack: not stack lab\'s, left alone' % (group, vpc) in text(run)
         assert "its VPC %s stays: it holds security group(s) %s Web-ALB-SG" % (vpc, group) in text(run)
         left = R.added(blue["account"], R.inventory(cloud.url))
-        network = ("vpc", "subnet", "route_table", "internet_gateway", "nat_gateway", "elastic_ip", "security_group")
+        network = ("vpc", "subnet", "internet_gateway", "nat_gateway", "elastic_ip", "security_group")
         assert {kind: left[kind] for kind in network if left[kind]} == {"vpc": [vpc], "security_group": [group]}
+        tables = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["RouteTables"]
+        assert [[a.get("Main") for a in t["Associations"]] for t in tables] == [[True]]  # the VPC's own main table only
         ec2.delete_security_group(GroupId=group)
         run = R.run(cloud, "teardown.yml")
         assert run.rc == 0, run.output[-3000:]
