@@ -19,13 +19,15 @@ import pytest
 import rel_env as R
 
 STACK_NAME_RULE = "must be 1 to 24 letters, digits and hyphens"
+# moto answers at once: poll every second instead of the roles' 5-10 s (a builder starts pending).
+FAST = ["-e", "web_ami_poll_interval=1", "-e", "alb_poll_interval=1", "-e", "asg_poll_interval=1"]
 OTHER = [{"Key": "ha_web:stack", "Value": "other"}, {"Key": "Name", "Value": "not ours"}]
 
 
 @pytest.fixture(scope="module")
 def blue(cloud):
     """Stack blue, deployed (the default host `lab` with stack_name=blue), as it is before any case."""
-    run = R.run(cloud, "site.yml", "-e", "stack_name=blue")
+    run = R.run(cloud, "site.yml", "-e", "stack_name=blue", *FAST)
     assert run.rc == 0, run.output[-4000:]
     return {"inventory": R.inventory_of_stack(cloud.url, "blue"), "account": R.inventory(cloud.url)}
 
@@ -171,7 +173,7 @@ def test_a_deploy_among_foreign_names_stops_before_any_change(cloud, blue, forei
 def test_teardown_removes_what_is_the_stacks_and_leaves_the_foreign_resources(cloud, blue, foreign):
     """lab's network and AMI (NAT gateway, Elastic IP: billable) beside someone else's Web-ASG (with
     an instance), Web, Web-ALB, Web-TG: the teardown names those, leaves them and removes lab's."""
-    run = R.run(cloud, "site.yml", "--tags", "network,web_ami")  # the roles whose names no one else holds
+    run = R.run(cloud, "site.yml", "--tags", "network,web_ami", *FAST)  # the roles whose names no one else holds
     assert run.rc == 0, run.output[-4000:]
     built = R.counts(R.added(blue["account"], R.inventory(cloud.url)))
     assert (built["nat_gateway"], built["elastic_ip"], built["image"], built["vpc"]) == (1, 1, 1, 1)
@@ -212,7 +214,7 @@ if R.FULL:
         own VPC stops the deploy before any change; teardown removes the rest (NAT gateway, Elastic
         IP...) at once and stops, naming the group that keeps the VPC."""
         remove_foreign(cloud.url)
-        run = R.run(cloud, "site.yml", "--tags", "network")
+        run = R.run(cloud, "site.yml", "--tags", "network", *FAST)
         assert run.rc == 0, run.output[-4000:]
         ec2 = R.client(cloud.url, "ec2")
         vpc = ec2.describe_vpcs(Filters=[{"Name": "tag:ha_web:stack", "Values": ["lab"]}])["Vpcs"][0]["VpcId"]
