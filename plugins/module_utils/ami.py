@@ -14,15 +14,19 @@ import time
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import boto3_resource_to_ansible_dict
 
+from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import STACK_TAG
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import WaitTimeout
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import poll
+from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import tag_value
 
 # States an image never leaves for `available`.
 FAILED_STATES = ("failed", "invalid", "error", "deregistered")
 
 
-def get_image(ec2, image_id=None, name=None):
-    """One image by id, or the newest self-owned image with this name; None when not (yet) visible."""
+def get_image(ec2, image_id=None, name=None, stack_name=None):
+    """One image by id, or the newest self-owned image with this name; None when not (yet) visible.
+    By name with stack_name, an image whose stack tag names another stack is someone else's and
+    never the one (a new image of the stack carries no stack tag until the role tags it)."""
     if image_id:
         try:
             images = ec2.describe_images(ImageIds=[image_id], aws_retry=True)["Images"]
@@ -30,6 +34,9 @@ def get_image(ec2, image_id=None, name=None):
             return None
     else:
         images = ec2.describe_images(Owners=["self"], Filters=[{"Name": "name", "Values": [name]}], aws_retry=True)["Images"]
+        # The name filter takes * and ? as wildcards too.
+        images = [image for image in images if image.get("Name") == name
+                  and (stack_name is None or tag_value(image.get("Tags"), STACK_TAG) in (None, stack_name))]
     if not images:
         return None
     return sorted(images, key=lambda image: image.get("CreationDate", ""))[-1]
@@ -70,14 +77,14 @@ def image_status(image, image_id=None, name=None):
     return "image %s (%s) is %s (%s)" % (image.get("ImageId"), image.get("Name"), image.get("State"), state_reason(image))
 
 
-def wait_for_image(ec2, image_id=None, name=None, timeout=1200, interval=15, sleep=time.sleep, clock=time.monotonic):
+def wait_for_image(ec2, image_id=None, name=None, timeout=1200, interval=15, sleep=time.sleep, clock=time.monotonic, stack_name=None):
     """Poll until the image is available. An image not visible yet (eventual consistency right
     after CreateImage) is waited for until the timeout; throttling is retried by the client.
     Raises WaitFailed (failed/invalid/error/deregistered, with AWS's state reason) or WaitTimeout,
     whose message says what the last look saw (state and state reason)."""
     try:
         return poll(
-            lambda: get_image(ec2, image_id, name),
+            lambda: get_image(ec2, image_id, name, stack_name),
             lambda image: image is not None and image.get("State") == "available",
             timeout, interval, failed=image_failure, sleep=sleep, clock=clock,
         )

@@ -64,11 +64,25 @@ def wanted_count(group, desired):
     return int(desired)
 
 
-def snapshot(asg, elbv2, group_name, target_group_arn=None):
-    """The group and its instances as seen now."""
+def foreign_group_error(group, stack_name):
+    """A message when the group's tags do not carry exactly stack_name (someone else's group: never
+    waited for), else None."""
+    if stack.carries_stack(group.get("Tags"), stack_name):
+        return None
+    holder = stack.tag_value(group.get("Tags"), stack.STACK_TAG)
+    return "Auto Scaling group %s is not stack %s's (its tag %s is %s): not waiting for someone else's group" % (
+        group["AutoScalingGroupName"], stack_name, stack.STACK_TAG, "missing" if holder is None else repr(holder))
+
+
+def snapshot(asg, elbv2, group_name, target_group_arn=None, stack_name=None):
+    """The group and its instances as seen now. With stack_name, a group whose tags do not carry
+    exactly that stack raises CapacityError (no last state: nothing of it is reported)."""
     group = describe_group(asg, group_name)
     if group is None:
         raise CapacityError("Auto Scaling group %s not found" % group_name)
+    foreign = foreign_group_error(group, stack_name) if stack_name else None
+    if foreign:
+        raise CapacityError(foreign)
     health = target_health(elbv2, target_group_arn) if target_group_arn else None
     instances = []
     for i in sorted(group.get("Instances") or [], key=lambda x: x["InstanceId"]):
@@ -226,8 +240,9 @@ class Tracker:
 
 
 def wait_for_capacity(asg, elbv2, group_name, target_group_arn=None, desired=None, timeout=600, interval=15,
-                      sleep=None, clock=None, wall=None):
-    """Poll until wanted_count() instances are ready. Returns (state, tracker, wanted).
+                      sleep=None, clock=None, wall=None, stack_name=None):
+    """Poll until wanted_count() instances are ready. Returns (state, tracker, wanted). With
+    stack_name, only a group that carries exactly that stack's tag is waited for.
 
     sleep/clock/wall default to time.sleep/time.monotonic/time.time, looked up at call time (patchable).
     Raises CapacityError (last state attached) on timeout or when the count can never be reached."""
@@ -238,7 +253,7 @@ def wait_for_capacity(asg, elbv2, group_name, target_group_arn=None, desired=Non
     wanted = {}
 
     def fetch():
-        return tracker.observe(snapshot(asg, elbv2, group_name, target_group_arn))
+        return tracker.observe(snapshot(asg, elbv2, group_name, target_group_arn, stack_name))
 
     def failed(state):
         n = wanted_count(state["group"], desired)

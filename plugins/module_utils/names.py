@@ -43,3 +43,20 @@ def stack_name_errors(stack_name, label="stack_name"):
         return []
     return ["%s %s must be 1 to 24 letters, digits and hyphens, starting and ending with a letter or digit"
             " (AWS load balancer and target group names are built from it)" % (label, json.dumps(str(stack_name)))]
+
+
+UNTAGGED = "untagged"
+
+
+def foreign_holders(checks, stack_name):
+    """One line for each name held by someone else. checks: [what, name, variable, holder] with
+    holder as stack_info's name_holders gives it (the holder's stack tag, 'untagged', None when no
+    resource has the name) and variable the one that sets the name, or any detail to show in
+    parentheses (None: nothing). A holder is the stack only when it is exactly stack_name."""
+    lines = []
+    for what, name, variable, holder in checks or []:
+        if holder is None or holder == stack_name:
+            continue
+        owner = "has no tag %s" % STACK_TAG if holder == UNTAGGED else "is stack %s's (tag %s)" % (json.dumps(holder), STACK_TAG)
+        lines.append("%s %s%s %s" % (what, json.dumps(name), " (%s)" % variable if variable else "", owner))
+    return lines

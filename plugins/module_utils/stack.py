@@ -49,7 +49,8 @@ def stack_filter(stack_name):
     """The filter on the stack tag. Callers put it after the cheaper filters (state, VPC): AWS
     ignores the order, but moto applies filters one after the other and a tag filter scans every
     tag of the region for each candidate, which made the embedded cloud slower with every run
-    (terminated instances keep their tags)."""
+    (terminated instances keep their tags). It only narrows the answer: * and ? in a filter value are
+    wildcards, so callers keep what carries_stack accepts."""
     return {"Name": "tag:" + STACK_TAG, "Values": [stack_name]}
 
 
@@ -60,6 +61,32 @@ def component_filters(stack_name, component):
 
 def tags_of(resource, key="Tags"):
     return boto3_tag_list_to_ansible_dict(resource.get(key) or [])
+
+
+def tag_value(tags, key):
+    """The value of tag `key` in tags: a dict, or a list of {Key, Value} as EC2, Elastic Load
+    Balancing and Auto Scaling answer them (extra keys such as ResourceId are ignored)."""
+    if isinstance(tags, dict):
+        return tags.get(key)
+    for tag in tags or []:
+        if tag.get("Key") == key:
+            return tag.get("Value")
+    return None
+
+
+def carries_stack(tags, stack_name, component=None):
+    """Whether the tags name exactly this stack (and this component), character for character.
+    EC2 tag filters take * and ? as wildcards (a filter on 'bl*' answers stack blue's resources):
+    whatever a Describe call answered for a stack is kept only if this holds."""
+    if not stack_name or tag_value(tags, STACK_TAG) != stack_name:
+        return False
+    return component is None or tag_value(tags, COMPONENT_TAG) == component
+
+
+def of_stack(resources, stack_name, component=None, key="Tags"):
+    """The resources whose tags (resource[key]) name exactly this stack (and component): the others
+    are someone else's, never waited for, changed or deleted."""
+    return [resource for resource in resources if carries_stack(resource.get(key), stack_name, component)]
 
 
 def error_code(exc):

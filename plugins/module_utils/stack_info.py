@@ -13,12 +13,15 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 
 from ansible_collections.immersionday.ha_web.plugins.module_utils.cloudwatch_dashboard import get_dashboard
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import STACK_TAG
+from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import carries_stack
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import component_filters
+from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import of_stack
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import paginate
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import tags_of
 from ansible_collections.immersionday.ha_web.plugins.module_utils.names import COMPONENT_TAG
 from ansible_collections.immersionday.ha_web.plugins.module_utils.names import dashboard_name
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack_dashboard import dashboard_view
+from ansible_collections.immersionday.ha_web.plugins.module_utils.names import UNTAGGED
 
 SUBNETS = ("public-subnet-a", "public-subnet-c", "private-subnet-a", "private-subnet-c")
 LIVE_NAT_STATES = ["pending", "available"]
@@ -38,16 +41,19 @@ def ec2_components(ec2, stack_name):
     """component -> [resource ids] for every EC2 resource tagged with the stack: two calls.
 
     moto keeps the tags of deleted resources: callers describe the ids with a filter (an id
-    filter answers nothing for a gone resource, where an id list would fail with NotFound)."""
+    filter answers nothing for a gone resource, where an id list would fail with NotFound).
+    The value filter takes * and ? as wildcards: only tags whose value is the stack name count."""
     filters = [{"Name": "key", "Values": [STACK_TAG]}, {"Name": "value", "Values": [stack_name]}]
-    ids = [tag["ResourceId"] for tag in paginate(ec2, "describe_tags", Filters=filters).get("Tags", [])]
+    ids = [tag["ResourceId"] for tag in paginate(ec2, "describe_tags", Filters=filters).get("Tags", [])
+           if carries_stack([tag], stack_name)]
     components = {}
     if not ids:
         return components
     for start in range(0, len(ids), 200):
         filters = [{"Name": "key", "Values": [COMPONENT_TAG]}, {"Name": "resource-id", "Values": ids[start:start + 200]}]
         for tag in paginate(ec2, "describe_tags", Filters=filters).get("Tags", []):
-            components.setdefault(tag["Value"], []).append(tag["ResourceId"])
+            if tag.get("Key") == COMPONENT_TAG:
+                components.setdefault(tag["Value"], []).append(tag["ResourceId"])
     return components
 
 
@@ -147,6 +153,19 @@ def _route_table_details(table):
             "subnet_ids": sorted(a["SubnetId"] for a in associations)}
 
 
+def vpc_security_groups(ec2, stack_name, vpc_id, names=None):
+    """The VPC's security groups but its default one (those named `names` only, when given), each
+    {id, name, stack}: stack is the holder (the stack's own name only when its tag is exactly
+    that, UNTAGGED without a stack tag). Security group names are unique per VPC."""
+    filters = [{"Name": "vpc-id", "Values": [vpc_id]}]
+    if names:
+        filters.append({"Name": "group-name", "Values": sorted(names)})
+    groups = paginate(ec2, "describe_security_groups", Filters=filters).get("SecurityGroups", [])
+    return sorted(({"id": group["GroupId"], "name": group["GroupName"], "stack": _holder(tags_of(group))} for group in groups
+                   if group["GroupName"] != "default" and (not names or group["GroupName"] in names)),
+                  key=lambda group: group["name"])
+
+
 def zone_names(ec2):
     """The region's available zones (the network role checks its AZ letters against them)."""
     zones = ec2.describe_availability_zones(Filters=[{"Name": "state", "Values": ["available"]}], aws_retry=True)["AvailabilityZones"]
@@ -215,6 +234,7 @@ def network_facts(ec2, stack_name, components):
     table_details = dict((name, _route_table_details(table)) for name, table in tables.items())
     private_tables = [table_details[name]["id"] for name in sorted(table_details) if PRIVATE_TABLE_COMPONENT.match(name)]
     addresses = [eips[name] for name in sorted(eips)]
+    groups = vpc_security_groups(ec2, stack_name, vpc["VpcId"]) if vpc else []
     ids = dict((name, subnets[name]["SubnetId"] if name in subnets else None) for name in SUBNETS + tuple(subnet_names))
     return {
         "vpc_id": vpc["VpcId"] if vpc else None,
@@ -244,6 +264,9 @@ def network_facts(ec2, stack_name, components):
         "igw": _igw_details(igw) if igw else None,
         "nat_gateways": nats,
         "route_tables": table_details,
+        # Every security group in the VPC (the default one aside), with its holder: one that is not
+        # the stack's is someone else's, and keeps the VPC from being deleted.
+        "security_groups": groups,
     }
 
 
@@ -304,7 +327,7 @@ def image_facts(ec2, stack_name, components=None):
     images = ec2.describe_images(
         Owners=["self"], Filters=component_filters(stack_name, "image"), aws_retry=True
     )["Images"]
-    images = [image for image in images if image.get("State") != "deregistered"]
+    images = [image for image in of_stack(images, stack_name, "image") if image.get("State") != "deregistered"]
     if not images:
         return None
     tagged_snapshots = set((components or {}).get("image") or [])
@@ -327,9 +350,8 @@ def _elbv2_tagged(elbv2, arns, stack_name, component):
     component's tags; (None, {}) when none does."""
     for start in range(0, len(arns), 20):
         for description in elbv2.describe_tags(ResourceArns=arns[start:start + 20], aws_retry=True)["TagDescriptions"]:
-            tags = tags_of(description)
-            if tags.get(STACK_TAG) == stack_name and tags.get(COMPONENT_TAG) == component:
-                return description["ResourceArn"], tags
+            if carries_stack(description.get("Tags"), stack_name, component):
+                return description["ResourceArn"], tags_of(description)
     return None, {}
 
 
@@ -612,13 +634,16 @@ def asg_facts(ec2, autoscaling, stack_name):
 
     Each resource is found by a Describe call with the stack's tag filters, which answers live
     resources only (moto's DescribeTags still lists the tags of deleted ones)."""
-    groups = autoscaling.describe_auto_scaling_groups(
+    groups = of_stack(autoscaling.describe_auto_scaling_groups(
         Filters=component_filters(stack_name, "asg"), aws_retry=True
-    )["AutoScalingGroups"]
-    sgs = ec2.describe_security_groups(Filters=component_filters(stack_name, "instance-sg"), aws_retry=True)["SecurityGroups"]
-    templates = ec2.describe_launch_templates(
+    )["AutoScalingGroups"], stack_name, "asg")
+    sgs = of_stack(ec2.describe_security_groups(Filters=component_filters(stack_name, "instance-sg"), aws_retry=True)["SecurityGroups"],
+                   stack_name, "instance-sg")
+    # The template's own tags: given at creation, which is where the role puts them (moto's answer
+    # shows only those; AWS's shows all).
+    templates = of_stack(ec2.describe_launch_templates(
         Filters=component_filters(stack_name, "launch-template"), aws_retry=True
-    )["LaunchTemplates"]
+    )["LaunchTemplates"], stack_name, "launch-template")
     if not (groups or templates or sgs):
         return None
     sg = sorted(sgs, key=lambda g: g["GroupId"])[0] if sgs else None
@@ -660,9 +685,6 @@ def asg_facts(ec2, autoscaling, stack_name):
     return facts
 
 
-UNTAGGED = "untagged"
-
-
 def _holder(tags):
     """The stack that a resource's tags name (tag ha_web:stack), or UNTAGGED without one."""
     return tags.get(STACK_TAG) or UNTAGGED
@@ -672,10 +694,11 @@ def _elbv2_holder(elbv2, arn):
     return _holder(tags_of(elbv2.describe_tags(ResourceArns=[arn], aws_retry=True)["TagDescriptions"][0]))
 
 
+# A name that AWS refuses as invalid is held by no one.
 def _load_balancer_holder(ec2, elbv2, autoscaling, name):
     try:
         found = elbv2.describe_load_balancers(Names=[name], aws_retry=True)["LoadBalancers"]
-    except is_boto3_error_code("LoadBalancerNotFound"):
+    except is_boto3_error_code(["LoadBalancerNotFound", "ValidationError"]):
         return None
     return _elbv2_holder(elbv2, found[0]["LoadBalancerArn"]) if found else None
 
@@ -683,19 +706,22 @@ def _load_balancer_holder(ec2, elbv2, autoscaling, name):
 def _target_group_holder(ec2, elbv2, autoscaling, name):
     try:
         found = elbv2.describe_target_groups(Names=[name], aws_retry=True)["TargetGroups"]
-    except is_boto3_error_code("TargetGroupNotFound"):
+    except is_boto3_error_code(["TargetGroupNotFound", "ValidationError"]):
         return None
     return _elbv2_holder(elbv2, found[0]["TargetGroupArn"]) if found else None
 
 
 def _group_holder(ec2, elbv2, autoscaling, name):
-    found = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[name], aws_retry=True)["AutoScalingGroups"]
+    found = [group for group in autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[name], aws_retry=True)["AutoScalingGroups"]
+             if group["AutoScalingGroupName"] == name]
     return _holder(dict((t["Key"], t.get("Value")) for t in found[0].get("Tags") or [])) if found else None
 
 
 def _launch_template_holder(ec2, elbv2, autoscaling, name):
-    found = ec2.describe_launch_templates(Filters=[{"Name": "launch-template-name", "Values": [name]}],
-                                          aws_retry=True)["LaunchTemplates"]
+    # The name filter takes * and ? as wildcards: the name must be exactly this one.
+    found = [template for template in ec2.describe_launch_templates(
+        Filters=[{"Name": "launch-template-name", "Values": [name]}], aws_retry=True)["LaunchTemplates"]
+        if template["LaunchTemplateName"] == name]
     return _holder(tags_of(found[0])) if found else None
 
 
@@ -708,11 +734,31 @@ NAME_LOOKUPS = {
 }
 
 
-def name_holders(ec2, elbv2, autoscaling, stack_name, names, result):
-    """Who holds each account-unique name in `names` (keys load_balancer, target_group,
-    auto_scaling_group, launch_template): the holder's ha_web:stack tag, UNTAGGED when it has none,
-    None when no resource has the name. The roles check it on their create path, before any change.
-    A name held by the stack's own resource that `result` already read costs no call."""
+def security_group_holders(ec2, stack_name, names, vpc_id, result):
+    """{name: holder} of security groups named `names` in the VPC vpc_id (names are unique per VPC):
+    None for a name that no group of the VPC has, and for all without a VPC (a new one holds none).
+    The network part already lists the VPC's groups, and a group of the stack read in the alb or asg
+    part answers its own name: then no call."""
+    holders = dict((name, None) for name in names)
+    network = result.get("network") or {}
+    if network.get("vpc_id") == vpc_id and "security_groups" in network:
+        listed = network["security_groups"]
+    else:
+        own = [((result.get(part) or {}).get("security_group") or {}).get("name") for part in ("alb", "asg")]
+        holders.update((name, stack_name) for name in names if name in own)
+        missing = [name for name in names if holders[name] is None]
+        listed = vpc_security_groups(ec2, stack_name, vpc_id, missing) if vpc_id and missing else []
+    holders.update((group["name"], group["stack"]) for group in listed if group["name"] in holders)
+    return holders
+
+
+def name_holders(ec2, elbv2, autoscaling, stack_name, names, result, vpc_id=None):
+    """Who holds each name in `names` (keys load_balancer, target_group, auto_scaling_group,
+    launch_template, names unique in the account and region; security_groups, a list of names unique
+    in the VPC vpc_id): the holder's ha_web:stack tag, UNTAGGED when it has none, None when no
+    resource has the name (security_groups: a dict name -> holder). The roles and site.yml check it
+    before their first change. A name held by the stack's own resource that `result` already read
+    costs no call."""
     holders = {}
     for key, (part, own_key, lookup) in NAME_LOOKUPS.items():
         name = names.get(key)
@@ -720,6 +766,8 @@ def name_holders(ec2, elbv2, autoscaling, stack_name, names, result):
             continue
         own = (result.get(part) or {}).get(own_key) or {}
         holders[key] = stack_name if own.get("name") == name else lookup(ec2, elbv2, autoscaling, name)
+    if names.get("security_groups"):
+        holders["security_groups"] = security_group_holders(ec2, stack_name, names["security_groups"], vpc_id, result)
     return holders
 
 
@@ -744,11 +792,12 @@ def image_root(ec2, image_id, template):
 
 def name_clashes(ec2, stack_name, image_name_base, ours):
     """Own images named "<image_name_base> vN" that are not the stack's (no stack tag of it, not in
-    `ours`): a bake of that name would fail, so the role stops before any change."""
+    `ours`), each with its holder (stack): a bake of that name would fail, so the role stops before
+    any change; teardown names them and leaves them."""
     pattern = re.compile(r"^%s v\d+$" % re.escape(image_name_base))
     images = ec2.describe_images(Owners=["self"], Filters=[{"Name": "name", "Values": [image_name_base + " v*"]}], aws_retry=True)["Images"]
-    return sorted(({"image_id": image["ImageId"], "name": image.get("Name")} for image in images
-                   if pattern.match(image.get("Name") or "") and tags_of(image).get(STACK_TAG) != stack_name
+    return sorted(({"image_id": image["ImageId"], "name": image.get("Name"), "stack": _holder(tags_of(image))} for image in images
+                   if pattern.match(image.get("Name") or "") and not carries_stack(image.get("Tags"), stack_name)
                    and image["ImageId"] not in ours and image.get("State") != "deregistered"),
                   key=lambda clash: clash["name"])
 
@@ -860,11 +909,12 @@ def dashboard_facts(cloudwatch, stack_name):
 
 
 def describe_stack(ec2, elbv2, autoscaling, stack_name, parts, ssm_factory=None, base_image=None, image_name_base=None,
-                   names=None, image_id=None, cloudwatch=None, instance_types=None):
+                   names=None, image_id=None, cloudwatch=None, instance_types=None, vpc_id=None):
     """The requested parts of the stack. base_image: dict(image_id=..., ssm_parameter=...,
     track_latest=...) for the part base_image (ssm_factory: makes an SSM client, called only to read
     the parameter); image_name_base: with the part builder, look for images whose names clash;
-    names: who holds these account-unique names (name_holders); image_id: with the part asg, the
+    names: who holds these names (name_holders; vpc_id: where the security group names are looked up,
+    default the stack's VPC); image_id: with the part asg, the
     root device of this image (else of the stack's image when the part image is read) unless the
     launch template already records it (image_root); cloudwatch: a client, for the part dashboard;
     instance_types: check that these are offered in their zones (instance_type_errors(), whose
@@ -896,7 +946,9 @@ def describe_stack(ec2, elbv2, autoscaling, stack_name, parts, ssm_factory=None,
     if "base_image" in parts:
         result["base_image"] = base_image_facts(ec2, ssm_factory, (image or {}).get("images", []), **(base_image or {}))
     if names:
-        result["name_holders"] = name_holders(ec2, elbv2, autoscaling, stack_name, names, result)
+        # The VPC of names.security_groups: given, else the stack's (read, else tagged).
+        vpc_id = vpc_id or (result.get("network") or {}).get("vpc_id") or _first(components, "vpc")
+        result["name_holders"] = name_holders(ec2, elbv2, autoscaling, stack_name, names, result, vpc_id)
     image_id = image_id or (image or {}).get("image_id")
     if "asg" in parts and image_id:
         result["image_root"] = image_root(ec2, image_id, (result["asg"] or {}).get("launch_template"))

@@ -33,6 +33,11 @@ options:
   name:
     description: The AMI name, among images owned by this account (the newest if several).
     type: str
+  stack_name:
+    description:
+      - With O(name), the stack whose image it is. An image of that name whose tag C(ha_web:stack) is not exactly this
+        is someone else's and never waited for (an image without the tag counts, since a new image is tagged once available).
+    type: str
   wait:
     description: Wait for the image. With V(false), read it once and fail only on a failed state.
     type: bool
@@ -146,6 +151,7 @@ def main(sleep=time.sleep, clock=time.monotonic):
     argument_spec = dict(
         image_id=dict(type="str"),
         name=dict(type="str"),
+        stack_name=dict(type="str"),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=1200),
         fail_on_timeout=dict(type="bool", default=True),
@@ -161,13 +167,13 @@ def main(sleep=time.sleep, clock=time.monotonic):
     ec2 = aws_client(module, "ec2")
     try:
         if module.check_mode or not module.params["wait"]:
-            image = get_image(ec2, image_id, name)
+            image = get_image(ec2, image_id, name, module.params["stack_name"])
             failure = image_failure(image)
             if failure:
                 module.fail_json(**outcome(image, msg=failure))
         else:
             image = wait_for_image(ec2, image_id, name, module.params["wait_timeout"], module.params["poll_interval"],
-                                   sleep=sleep, clock=clock)
+                                   sleep=sleep, clock=clock, stack_name=module.params["stack_name"])
     except WaitTimeout as e:
         if module.params["fail_on_timeout"]:
             module.fail_json(**outcome(e.last, image_id, name, msg=str(e)))

@@ -34,6 +34,11 @@ options:
     description:
       - ARN of a target group whose target health must be C(healthy) too.
     type: str
+  stack_name:
+    description:
+      - The stack whose group it must be. A group whose tag C(ha_web:stack) is not exactly this (someone else's group
+        with the same name) is not waited for; the module fails at once, naming it. Without it, any group of that name.
+    type: str
   desired:
     description:
       - Number of ready instances to wait for, or V(desired) (the group's DesiredCapacity, re-read at every poll, so a
@@ -76,6 +81,7 @@ EXAMPLES = r"""
 - name: Wait until the group has scaled out to its maximum (the lab's 4 instances)
   immersionday.ha_web.capacity_wait:
     group_name: Web-ASG
+    stack_name: lab  # only the group tagged ha_web:stack=lab, not someone else's Web-ASG
     target_group_arn: "{{ ha_web_alb.target_group_arn }}"
     desired: max
     wait_timeout: 900
@@ -209,6 +215,7 @@ def argument_spec():
     return dict(
         group_name=dict(type="str", required=True),
         target_group_arn=dict(type="str"),
+        stack_name=dict(type="str"),
         desired=dict(type="str"),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=600),
@@ -244,7 +251,7 @@ def main():
     error = waiting = None
     try:
         state, tracker, wanted = capacity.wait_for_capacity(
-            asg, elbv2, p["group_name"], p["target_group_arn"], desired, timeout, p["poll_interval"])
+            asg, elbv2, p["group_name"], p["target_group_arn"], desired, timeout, p["poll_interval"], stack_name=p["stack_name"])
     except capacity.CapacityError as e:
         if e.last is None:
             module.fail_json(msg=str(e))

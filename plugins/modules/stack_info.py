@@ -16,6 +16,8 @@ description:
     that the roles of this collection put on what they create, and returns them in the
     shapes of the facts the roles hand on (C(ha_web_network), C(ha_web_image), C(ha_web_alb),
     C(ha_web_asg)).
+  - The stack tag is compared exactly, character for character, with O(stack_name), since EC2 tag filters take C(*) and
+    C(?) as wildcards. A resource tagged C(blue) is not found for C(bl*), C(blu?) or C(BLUE).
   - A role that runs alone by tag uses it to find what earlier roles built; the playbooks use it
     for the outputs file and the summary.
   - With the part C(base_image) it also resolves the base AMI of the C(web_ami) role's next bake, that
@@ -52,14 +54,23 @@ options:
     type: str
   names:
     description:
-      - Account-unique names to look up, whoever holds them (RV(name_holders)); the roles check them on their create
-        path, before any change. A name held by the stack's own resource read in O(parts) costs no call.
+      - Names to look up, whoever holds them (RV(name_holders)); C(site.yml) and the roles check them before their first
+        change. A name held by the stack's own resource read in O(parts) costs no call.
     type: dict
     suboptions:
       load_balancer: {description: A load balancer name., type: str}
       target_group: {description: A target group name., type: str}
       auto_scaling_group: {description: An Auto Scaling group name., type: str}
       launch_template: {description: A launch template name., type: str}
+      security_groups:
+        description: Security group names, looked up in the VPC O(vpc_id) (names are unique per VPC).
+        type: list
+        elements: str
+  vpc_id:
+    description:
+      - The VPC in which O(names.security_groups) are looked up; default the stack's VPC (none when the stack has no VPC
+        yet, and then no group holds the names).
+    type: str
   image_id:
     description:
       - With the part C(asg), the image whose root device the launch template maps (RV(image_root)); without it, the
@@ -177,6 +188,12 @@ network:
         - 'Route table by component (public-rt, private-rt, private-rt-a, ...): id, vpc_id, tags, routes (destination to target,
           null for a blackhole), subnet_ids.'
       type: dict
+    security_groups:
+      description:
+        - 'Every security group of the VPC but its default one, by name: C(id), C(name), C(stack) (its tag C(ha_web:stack),
+          C(untagged) without one). One whose C(stack) is not the stack''s is someone else''s: teardown leaves it, and the VPC.'
+      type: list
+      elements: dict
 availability_zones:
   description: The region's available zones (the network role checks its AZ letters against them).
   returned: when the network part is requested
@@ -345,10 +362,12 @@ dashboard:
 name_holders:
   description:
     - With O(names), for each name given, the tag C(ha_web:stack) of the resource that holds it, C(untagged) when that
-      resource has no such tag, null when no resource has the name.
+      resource has no such tag, null when no resource has the name; C(security_groups) maps each security group name to
+      its holder in the VPC.
+    - A holder other than O(stack_name), compared exactly, is someone else's resource.
   returned: when O(names) is given
   type: dict
-  sample: {load_balancer: lab, target_group: null}
+  sample: {load_balancer: lab, target_group: null, security_groups: {Web-ALB-SG: untagged}}
 image_root:
   description:
     - With the part C(asg), the root device of O(image_id) (C(image_id), C(root_device_name), C(root_volume_size) in GiB,
@@ -381,7 +400,8 @@ builder:
     name_clashes:
       description:
         - With O(image_name_base), images this account owns named like the stack's images (C(<image_name_base> vN))
-          that do not carry the stack tag, each C(image_id) and C(name); empty without it.
+          that do not carry the stack tag, each C(image_id), C(name) and C(stack) (its tag C(ha_web:stack), C(untagged) without
+          one); empty without it.
       type: list
       elements: dict
 base_image:
@@ -421,7 +441,9 @@ def main():
         names=dict(type="dict", options=dict(
             load_balancer=dict(type="str"), target_group=dict(type="str"),
             auto_scaling_group=dict(type="str"), launch_template=dict(type="str"),
+            security_groups=dict(type="list", elements="str"),
         )),
+        vpc_id=dict(type="str"),
         image_id=dict(type="str"),
         instance_types=dict(type="list", elements="dict", options=dict(
             variable=dict(type="str", required=True),
@@ -447,6 +469,7 @@ def main():
             image_id=module.params["image_id"],
             cloudwatch=aws_client(module, "cloudwatch") if "dashboard" in parts else None,
             instance_types=module.params["instance_types"],
+            vpc_id=module.params["vpc_id"],
         )
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
         module.fail_json_aws(e, msg="Failed to read stack %s" % module.params["stack_name"])

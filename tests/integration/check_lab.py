@@ -246,7 +246,7 @@ class Checker:
         self.check(2 <= group["DesiredCapacity"] <= 4, "group desired capacity in [2, 4]")
         self.check(len(group.get("EnabledMetrics", [])) > 0, "group metrics collection enabled")
         name_tags = [t for t in group.get("Tags", []) if t["Key"] == "Name"]
-        self.equal([(t["Value"], t["PropagateAtLaunch"]) for t in name_tags], [("ASG-Web-Instance", True)], "group Name tag")
+        self.equal([(t["Value"], t["PropagateAtLaunch"]) for t in name_tags], [(self.name("ASG-Web-Instance"), True)], "group Name tag")
         policies = self.autoscaling.describe_policies(AutoScalingGroupName=group["AutoScalingGroupName"])["ScalingPolicies"]
         tracking = [p for p in policies if p["PolicyType"] == "TargetTrackingScaling"]
         if self.equal(len(tracking), 1, "target tracking policies"):

@@ -173,6 +173,19 @@ def test_get_image_by_name_takes_newest(stubbed):
     assert im.get_image(ec2, name="Web Server v1")["ImageId"] == "ami-new"
 
 
+def test_by_name_an_image_of_another_stack_is_never_the_one(stubbed):
+    ec2, stubber = stubbed
+    ours = image("pending", ImageId="ami-ours", CreationDate="2026-01-01T00:00:00.000Z")  # not tagged yet: a new image
+    theirs = image("available", ImageId="ami-theirs", CreationDate="2026-02-01T00:00:00.000Z",
+                   Tags=[{"Key": "ha_web:stack", "Value": "lab2"}])
+    look_alike = image("available", ImageId="ami-look", Name="Web Server v1x", CreationDate="2026-03-01T00:00:00.000Z")
+    query = {"Owners": ["self"], "Filters": [{"Name": "name", "Values": ["Web Server v1"]}]}
+    stubber.add_response("describe_images", {"Images": [ours, theirs, look_alike]}, query)
+    assert im.get_image(ec2, name="Web Server v1", stack_name="lab")["ImageId"] == "ami-ours"
+    stubber.add_response("describe_images", {"Images": [theirs]}, query)
+    assert im.get_image(ec2, name="Web Server v1", stack_name="lab") is None
+
+
 # ------------------------------------------------------------------------- image facts
 
 def test_image_facts_snake_case_and_tags():

@@ -229,3 +229,36 @@ def test_launch_times():
     s.add_client_error("describe_instances", "UnauthorizedOperation", "no", 403)
     assert capacity.launch_times(ec2, ["i-1"]) == ({}, "DescribeInstances: UnauthorizedOperation")
     assert capacity.launch_times(ec2, []) == ({}, None)
+
+
+# --- someone else's group of the same name is never waited for
+
+def tagged(response, stack_name):
+    tags = [{"Key": "ha_web:stack", "Value": stack_name, "ResourceId": GROUP, "ResourceType": "auto-scaling-group",
+             "PropagateAtLaunch": True}] if stack_name is not None else []
+    response["AutoScalingGroups"][0]["Tags"] = tags
+    return response
+
+
+@pytest.mark.parametrize("holder", [None, "blue", "LAB", "la*", "lab "])
+def test_a_group_not_tagged_exactly_with_the_stack_is_not_waited_for(holder):
+    asg, s = client("autoscaling")
+    s.add_response("describe_auto_scaling_groups", tagged(group([inst("i-1", "Pending")], desired=1, min_size=1), holder), DESCRIBE)
+    clock = FakeClock()
+    with pytest.raises(capacity.CapacityError) as error:
+        capacity.wait_for_capacity(asg, None, GROUP, desired=None, timeout=600, interval=15, sleep=clock.sleep, clock=clock,
+                                   stack_name="lab")
+    assert "Auto Scaling group Web-ASG is not stack lab's" in str(error.value)
+    assert ("missing" if holder is None else repr(holder)) in str(error.value)
+    assert error.value.last is None and clock.sleeps == []  # at once, and nothing of it reported
+    s.assert_no_pending_responses()
+
+
+def test_the_stacks_own_group_is_waited_for():
+    asg, s = client("autoscaling")
+    s.add_response("describe_auto_scaling_groups", tagged(group([inst("i-1", "Pending")], desired=1, min_size=1), "lab"), DESCRIBE)
+    s.add_response("describe_auto_scaling_groups", tagged(group([inst("i-1")], desired=1, min_size=1), "lab"), DESCRIBE)
+    clock = FakeClock()
+    state, _tracker, wanted = capacity.wait_for_capacity(asg, None, GROUP, timeout=600, interval=15, sleep=clock.sleep, clock=clock,
+                                                         wall=lambda: 1000.0, stack_name="lab")
+    assert wanted == 1 and state["instances"][0]["lifecycle_state"] == "InService"

@@ -32,3 +32,17 @@ def test_the_message_names_the_variable_it_is_given():
 
 def test_the_longest_stack_name_leaves_a_load_balancer_name_within_32_characters():
     assert len(scoped_name("Web-ALB", "a" * 24)) <= 32
+
+
+def test_foreign_holders_names_what_someone_else_holds():
+    from ansible_collections.immersionday.ha_web.plugins.module_utils.names import foreign_holders
+    checks = [["load balancer", "Web-ALB", "alb_name", "untagged"], ["target group", "Web-TG", "alb_target_group_name", None],
+              ["Auto Scaling group", "Web-ASG", None, "blue"], ["launch template", "Web", "asg_launch_template_name", "lab"],
+              ["security group", "Web-ALB-SG", None, "LAB"], ["security group", "x", None, "la*"]]
+    assert foreign_holders(checks, "lab") == [
+        'load balancer "Web-ALB" (alb_name) has no tag ha_web:stack',
+        'Auto Scaling group "Web-ASG" is stack "blue"\'s (tag ha_web:stack)',
+        'security group "Web-ALB-SG" is stack "LAB"\'s (tag ha_web:stack)',
+        'security group "x" is stack "la*"\'s (tag ha_web:stack)',
+    ]
+    assert foreign_holders([], "lab") == [] and foreign_holders(None, "lab") == []

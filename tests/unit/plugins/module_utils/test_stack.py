@@ -66,3 +66,38 @@ def aws_error(code):
 def test_error_code_of_anything_else_is_none():
     assert stack.error_code(aws_error("Throttling")) == "Throttling"
     assert stack.error_code(ValueError("not from AWS")) is None
+
+
+# --- the exact stack tag
+
+BLUE = [{"Key": "Name", "Value": "blue-VPC-Lab"}, {"Key": "ha_web:stack", "Value": "blue"}, {"Key": "ha_web:component", "Value": "vpc"}]
+
+
+@pytest.mark.parametrize("name", ["bl*", "blu?", "*", "?", "b*", "BLUE", "Blue", "blue ", " blue", "blue\n", "blu", "blue2", "", None])
+def test_a_resource_of_blue_is_not_of_a_look_alike_stack(name):
+    assert stack.carries_stack(BLUE, name) is False
+    assert stack.carries_stack({"ha_web:stack": "blue"}, name) is False
+    assert stack.of_stack([{"Tags": BLUE}], name) == []
+
+
+def test_a_resource_of_the_stack_is_kept_in_every_tag_shape():
+    assert stack.carries_stack(BLUE, "blue") and stack.carries_stack({"ha_web:stack": "blue"}, "blue")
+    asg_tags = [dict(tag, ResourceId="Web-ASG", ResourceType="auto-scaling-group", PropagateAtLaunch=True) for tag in BLUE]
+    assert stack.carries_stack(asg_tags, "blue", "vpc")
+    assert stack.carries_stack([{"Key": "ha_web:stack", "Value": "bl*"}], "bl*")  # a name compares as text, never as a pattern
+
+
+def test_the_component_is_compared_exactly_too():
+    assert stack.carries_stack(BLUE, "blue", "vpc")
+    assert not stack.carries_stack(BLUE, "blue", "vp?")
+    assert not stack.carries_stack(BLUE, "blue", "alb")
+    assert not stack.carries_stack([{"Key": "ha_web:stack", "Value": "blue"}], "blue", "vpc")
+
+
+def test_untagged_resources_are_no_ones():
+    assert not stack.carries_stack([], "blue") and not stack.carries_stack(None, "blue")
+    assert stack.of_stack([{"GroupName": "Web-ASG"}, {"Tags": []}, {"Tags": BLUE}], "blue") == [{"Tags": BLUE}]
+
+
+def test_of_stack_reads_the_tags_under_another_key():
+    assert stack.of_stack([{"TagSet": BLUE}, {"TagSet": []}], "blue", key="TagSet") == [{"TagSet": BLUE}]

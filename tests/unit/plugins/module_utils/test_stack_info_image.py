@@ -226,6 +226,7 @@ def test_images_whose_names_clash_with_the_stacks_next_versions(cloud):
     live = builder(cloud, fingerprint="f4", image_name="Web Server v4")
     ec2.create_image(InstanceId=live, Name="Web Server v4")  # ours, not tagged yet: no clash
     clashes = si.describe_stack(Retrying(ec2), None, None, "lab", ["builder"], image_name_base="Web Server")["builder"]["name_clashes"]
-    assert [(c["name"], c["image_id"] == by_hand) for c in clashes] == [("Web Server v2", False), ("Web Server v3", True)]
+    assert [(c["name"], c["image_id"] == by_hand, c["stack"]) for c in clashes] == \
+        [("Web Server v2", False, "blue"), ("Web Server v3", True, "untagged")]
     assert ours not in [c["image_id"] for c in clashes]
     assert describe(cloud, ["builder"])["builder"]["name_clashes"] == []
