@@ -9,7 +9,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 name: gzip_b64
 short_description: Text gzipped, then base64-encoded in lines of 76 characters
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Compresses UTF-8 text with gzip (level 9, no file name, time stamp 0) and encodes it in base64,
     76 characters a line, for C(base64 -d | gzip -dc) on the other side.

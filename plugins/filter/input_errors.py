@@ -9,7 +9,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 name: input_errors
 short_description: What is wrong with a role's variables, by a table of checks
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Checks each variable of a role against its entry in a table, without calling AWS, and returns one
     message per variable that breaks it, naming the variable, its value and the rule

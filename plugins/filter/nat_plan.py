@@ -9,7 +9,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 name: nat_plan
 short_description: The network role's NAT egress for a mode, and the way to it from what exists
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Given the network part of M(immersionday.ha_web.stack_info) and the role's subnet layout,
     returns the Elastic IPs, NAT gateways and private route tables of C(network_nat_mode)

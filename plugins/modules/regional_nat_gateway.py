@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: regional_nat_gateway
 short_description: A regional NAT gateway for a VPC, with its Elastic IPs zone by zone
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Creates, or brings to the given addresses and tags, one regional NAT gateway of a VPC
     (C(CreateNatGateway) with C(AvailabilityMode=regional)) - a single gateway that serves every

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: subnet_route_table
 short_description: Move subnets onto a route table in one call each, never through the main table
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Associates each subnet with the route table. A subnet that another route table holds moves
     with one C(ReplaceRouteTableAssociation), so that it is never without its own table; a subnet
