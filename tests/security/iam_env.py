@@ -56,6 +56,20 @@ def policy_actions(doc):
     return actions
 
 
+def as_moto_authorizes(doc):
+    """The policy as moto's IAM enforcement reads it: moto authorizes a CloudWatch request as
+    `monitoring:<Action>` (the API's signing name), AWS as `cloudwatch:<Action>`; each cloudwatch
+    action is granted under both names, so the proof holds the policy that AWS reads."""
+    doc = json.loads(json.dumps(doc))
+    for statement in doc["Statement"]:
+        actions = statement.get("Action")
+        if isinstance(actions, list):
+            statement["Action"] = actions + [a.replace("cloudwatch:", "monitoring:", 1) for a in actions if a.startswith("cloudwatch:")]
+        elif isinstance(actions, str) and actions.startswith("cloudwatch:"):
+            statement["Action"] = [actions, actions.replace("cloudwatch:", "monitoring:", 1)]
+    return doc
+
+
 def policy_without(doc, action):
     """The document with one action taken out (it must be there)."""
     doc = json.loads(json.dumps(doc))
@@ -98,7 +112,7 @@ class IamCloud(Cloud):
         """The first SETUP_CALLS calls: the user, its only (inline) policy and its access key."""
         iam = self._iam()
         iam.create_user(UserName=USER)
-        iam.put_user_policy(UserName=USER, PolicyName=POLICY_NAME, PolicyDocument=json.dumps(policy))
+        iam.put_user_policy(UserName=USER, PolicyName=POLICY_NAME, PolicyDocument=json.dumps(as_moto_authorizes(policy)))
         key = iam.create_access_key(UserName=USER)["AccessKey"]
         self.key = (key["AccessKeyId"], key["SecretAccessKey"])
         return self.key
@@ -106,7 +120,7 @@ class IamCloud(Cloud):
     def set_policy(self, policy):
         """Replace the deployer's policy (one free call, then enforcement again)."""
         self._free_calls(1)
-        self._iam().put_user_policy(UserName=USER, PolicyName=POLICY_NAME, PolicyDocument=json.dumps(policy))
+        self._iam().put_user_policy(UserName=USER, PolicyName=POLICY_NAME, PolicyDocument=json.dumps(as_moto_authorizes(policy)))
 
     def admin(self):
         """Lift enforcement (inspection by the test itself); enforce() puts it back."""
