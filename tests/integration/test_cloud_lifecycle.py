@@ -113,7 +113,7 @@ def test_make_targets_use_the_cloud_they_started_and_never_the_program_on_the_de
         "The embedded cloud keeps running at %s (remembered): 'make teardown' removes the stack, 'make cloud-down' stops it." % url)
     with open(os.path.join(state, "port")) as remembered:
         assert remembered.read().strip() == str(port)
-    assert os.path.exists(tmp_path / "outputs" / "lab.json")
+    assert os.path.exists(tmp_path / "outputs" / "lab.ap-northeast-2.json")
     assert requests_logged(state, port) > 0
     if FULL:
         assert len(vpcs(port)) == 1
@@ -133,7 +133,7 @@ def test_make_targets_use_the_cloud_they_started_and_never_the_program_on_the_de
     run = make(env, "teardown", teardown_args)
     assert run.returncode == 0, run.stdout[-4000:]
     assert requests_logged(state, port) > before
-    assert not os.path.exists(tmp_path / "outputs" / "lab.json")
+    assert not os.path.exists(tmp_path / "outputs" / "lab.ap-northeast-2.json")
     if FULL:
         assert int(RECAP.search(run.stdout).group(1)) > 0
         assert vpcs(port) == []

@@ -286,8 +286,10 @@ def test_every_bad_input_fails_before_any_change(cloud):
     with R.AwsProxy(cloud.url) as proxy:
         run_table(R.proxied(cloud, proxy), proxy, CASES + [AS_TEXT])
         # the hosts past the static checks looked up the network and the offerings, nothing else
+        # (and who holds the names the roles would create: load balancer, target group, group, template, security groups)
         assert set(r["action"] for r in proxy.record) <= {"DescribeTags", "DescribeAvailabilityZones", "DescribeInstanceTypeOfferings",
-                                                          "GetParameter"} | set(LOCK_CALLS)
+                                                          "DescribeLoadBalancers", "DescribeTargetGroups", "DescribeAutoScalingGroups",
+                                                          "DescribeLaunchTemplates", "DescribeSecurityGroups", "GetParameter"} | set(LOCK_CALLS)
 
 
 def test_numbers_given_as_text_on_the_command_line(cloud):

@@ -48,7 +48,9 @@ def play(neg, playbook, without=None, *args):
 
 def failed_task(output):
     """The name of the task whose failure stopped the run."""
-    tasks = re.findall(r"^TASK \[(.+?)\] \*+$", output.split("fatal: [", 1)[0], re.M)
+    # A task over a loop fails item by item ("failed: [host] (item=...)"), then the block's `always` releases the lock.
+    first_failure = re.search(r"^(fatal|failed): \[", output, re.M)
+    tasks = re.findall(r"^TASK \[(.+?)\] \*+$", output[:first_failure.start()] if first_failure else output, re.M)
     return tasks[-1] if tasks else None
 
 
