@@ -7,36 +7,24 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import boto3
 import pytest
-from botocore.stub import Stubber
 
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.immersionday.ha_web.plugins.module_utils import ami as im
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import WaitFailed
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import WaitTimeout
-from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import retry_decorator
 from ansible_collections.immersionday.ha_web.tests.unit.fake_clock import FakeClock
 
 REGION = "ap-northeast-2"
 AMI = "ami-0123456789abcdef0"
 
 
-@pytest.fixture(autouse=True)
-def no_backoff_sleep(monkeypatch):
-    """AWSRetry's jittered backoff sleeps through time.sleep: never really sleep in tests."""
-    from ansible_collections.amazon.aws.plugins.module_utils import cloud
-    slept = []
-    monkeypatch.setattr(cloud.time, "sleep", slept.append)
-    return slept
+# AWSRetry backs off through time.sleep: never really sleep (fixture no_backoff_sleep, tests/unit/conftest.py).
+pytestmark = pytest.mark.usefixtures("no_backoff_sleep")
 
 
 @pytest.fixture
-def stubbed():
-    client = boto3.client("ec2", region_name=REGION, aws_access_key_id="k", aws_secret_access_key="s")
-    with Stubber(client) as stubber:
-        yield RetryingBotoClientWrapper(client, retry_decorator()), stubber
-        stubber.assert_no_pending_responses()
+def stubbed(stubbed_client):
+    return stubbed_client("ec2")
 
 
 def image(state, **extra):

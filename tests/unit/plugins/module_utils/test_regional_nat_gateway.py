@@ -11,16 +11,12 @@ __metaclass__ = type
 
 import datetime
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import ANY
-from botocore.stub import Stubber
 
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.immersionday.ha_web.plugins.module_utils import regional_nat_gateway as rn
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import WaitFailed
-from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import retry_decorator
 from ansible_collections.immersionday.ha_web.tests.unit.fake_clock import FakeClock
 
 REGION = "ap-northeast-2"
@@ -32,20 +28,13 @@ WANTED = {REGION + "a": ["eipalloc-a"], REGION + "c": ["eipalloc-c"]}
 LIVE = {"Filter": [{"Name": "vpc-id", "Values": [VPC]}, {"Name": "state", "Values": ["pending", "available"]}]}
 
 
-@pytest.fixture(autouse=True)
-def no_backoff_sleep(monkeypatch):
-    from ansible_collections.amazon.aws.plugins.module_utils import cloud
-    slept = []
-    monkeypatch.setattr(cloud.time, "sleep", slept.append)
-    return slept
+# AWSRetry backs off through time.sleep: never really sleep (fixture no_backoff_sleep, tests/unit/conftest.py).
+pytestmark = pytest.mark.usefixtures("no_backoff_sleep")
 
 
 @pytest.fixture
-def stubbed():
-    client = boto3.client("ec2", region_name=REGION, aws_access_key_id="k", aws_secret_access_key="s")
-    with Stubber(client) as stubber:
-        yield RetryingBotoClientWrapper(client, retry_decorator()), stubber
-        stubber.assert_no_pending_responses()
+def stubbed(stubbed_client):
+    return stubbed_client("ec2")
 
 
 def address(zone, allocation, association=None, status="succeeded"):

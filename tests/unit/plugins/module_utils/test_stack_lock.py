@@ -13,14 +13,10 @@ import email.utils
 import json
 import os
 
-import boto3
 import pytest
 from botocore.stub import ANY
-from botocore.stub import Stubber
 
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.immersionday.ha_web.plugins.module_utils import stack_lock as sl
-from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import retry_decorator
 
 NAME = "/ha_web/lab/lock"
 NOW = 1796400000.0  # AWS's clock in the stubbed answers
@@ -28,21 +24,13 @@ ME = {"user": "bob", "host": "ws2", "pid": 200, "pid_start": "900", "boot": "b-1
 ALICE = {"user": "alice", "host": "ws1", "pid": 4242, "pid_start": "777", "boot": "b-other", "pidns": "pid:[9]"}
 
 
-@pytest.fixture(autouse=True)
-def no_backoff_sleep(monkeypatch):
-    """AWSRetry's jittered backoff sleeps through time.sleep: never really sleep in tests."""
-    from ansible_collections.amazon.aws.plugins.module_utils import cloud
-    slept = []
-    monkeypatch.setattr(cloud.time, "sleep", slept.append)
-    return slept
+# AWSRetry backs off through time.sleep: never really sleep (fixture no_backoff_sleep, tests/unit/conftest.py).
+pytestmark = pytest.mark.usefixtures("no_backoff_sleep")
 
 
 @pytest.fixture
-def stubbed():
-    client = boto3.client("ssm", region_name="ap-northeast-2", aws_access_key_id="k", aws_secret_access_key="s")
-    with Stubber(client) as stubber:
-        yield RetryingBotoClientWrapper(client, retry_decorator()), stubber
-        stubber.assert_no_pending_responses()
+def stubbed(stubbed_client):
+    return stubbed_client("ssm")
 
 
 class FakeMachine(object):

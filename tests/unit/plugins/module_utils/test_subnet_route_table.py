@@ -8,30 +8,21 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import boto3
 import pytest
-from botocore.stub import Stubber
 
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.immersionday.ha_web.plugins.module_utils import subnet_route_table as srt
-from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import retry_decorator
 
 TABLE = "rtb-0000000000000000a"
 OLD = "rtb-0000000000000000b"
 
 
-@pytest.fixture(autouse=True)
-def no_backoff_sleep(monkeypatch):
-    from ansible_collections.amazon.aws.plugins.module_utils import cloud
-    monkeypatch.setattr(cloud.time, "sleep", lambda seconds: None)
+# AWSRetry backs off through time.sleep: never really sleep (fixture no_backoff_sleep, tests/unit/conftest.py).
+pytestmark = pytest.mark.usefixtures("no_backoff_sleep")
 
 
 @pytest.fixture
-def stubbed():
-    client = boto3.client("ec2", region_name="ap-northeast-2", aws_access_key_id="k", aws_secret_access_key="s")
-    with Stubber(client) as stubber:
-        yield RetryingBotoClientWrapper(client, retry_decorator()), stubber
-        stubber.assert_no_pending_responses()
+def stubbed(stubbed_client):
+    return stubbed_client("ec2")
 
 
 def route_table(table_id, *subnets):

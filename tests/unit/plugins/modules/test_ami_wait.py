@@ -22,10 +22,8 @@ AMI = "ami-0123456789abcdef0"
 BY_ID = {"ImageIds": [AMI]}
 
 
-@pytest.fixture(autouse=True)
-def no_backoff_sleep(monkeypatch):
-    from ansible_collections.amazon.aws.plugins.module_utils import cloud
-    monkeypatch.setattr(cloud.time, "sleep", lambda seconds: None)
+# AWSRetry backs off through time.sleep: never really sleep (fixture no_backoff_sleep, tests/unit/conftest.py).
+pytestmark = pytest.mark.usefixtures("no_backoff_sleep")
 
 
 @pytest.fixture

@@ -30,10 +30,8 @@ ARGS = {"region": REGION, "vpc_id": VPC, "tags": TAGS, "match_tags": ["ha_web:st
                                         {"availability_zone": REGION + "c", "allocation_ids": ["eipalloc-c"]}]}
 
 
-@pytest.fixture(autouse=True)
-def no_backoff_sleep(monkeypatch):
-    from ansible_collections.amazon.aws.plugins.module_utils import cloud
-    monkeypatch.setattr(cloud.time, "sleep", lambda seconds: None)
+# AWSRetry backs off through time.sleep: never really sleep (fixture no_backoff_sleep, tests/unit/conftest.py).
+pytestmark = pytest.mark.usefixtures("no_backoff_sleep")
 
 
 @pytest.fixture

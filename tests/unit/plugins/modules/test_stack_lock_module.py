@@ -27,10 +27,8 @@ ME = {"user": "bob", "host": "ws2", "pid": 200, "pid_start": "900", "boot": "b-1
 ALICE = {"user": "alice", "host": "ws1", "pid": 4242, "pid_start": "777", "boot": "b-0", "pidns": "pid:[9]"}
 
 
-@pytest.fixture(autouse=True)
-def no_backoff_sleep(monkeypatch):
-    from ansible_collections.amazon.aws.plugins.module_utils import cloud
-    monkeypatch.setattr(cloud.time, "sleep", lambda seconds: None)
+# AWSRetry backs off through time.sleep: never really sleep (fixture no_backoff_sleep, tests/unit/conftest.py).
+pytestmark = pytest.mark.usefixtures("no_backoff_sleep")
 
 
 @pytest.fixture
