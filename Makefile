@@ -5,7 +5,8 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
 # The embedded cloud's URL: port HA_WEB_CLOUD_PORT, else the one `make cloud-up` remembered, else 5000.
-CLOUD_URL := $(shell scripts/cloud.sh url)
+# (A port given as a make argument, `make demo HA_WEB_CLOUD_PORT=5001`, reaches $(shell) only so.)
+CLOUD_URL := $(shell HA_WEB_CLOUD_PORT='$(HA_WEB_CLOUD_PORT)' scripts/cloud.sh url)
 # make bench: the slow cloud's scale factor (empty: instant cloud only) and the stack counts.
 SLOW ?= 20
 STACKS ?= 1,4
