@@ -5,25 +5,17 @@ from unittest.mock import patch
 import boto3
 import pytest
 from botocore.stub import Stubber
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.immersionday.ha_web.plugins.module_utils import stack
 from ansible_collections.immersionday.ha_web.plugins.modules import capacity_wait
+from ansible_collections.immersionday.ha_web.tests.unit.module_runner import run_module
 
 GROUP = "Web-ASG"
 TG = "arn:aws:elasticloadbalancing:ap-northeast-2:123456789012:targetgroup/Web-TG/0123456789abcdef"
 T0 = datetime.datetime(2026, 11, 28, 4, 0, 0, tzinfo=datetime.timezone.utc)
 DESCRIBE = {"AutoScalingGroupNames": [GROUP]}
 ACTS = {"AutoScalingGroupName": GROUP, "MaxRecords": 50}
-
-
-class Exit(Exception):
-    pass
-
-
-class Fail(Exception):
-    pass
 
 
 @pytest.fixture()
@@ -34,17 +26,10 @@ def aws():
         stubs[service] = Stubber(raw)
         stubs[service].activate()
         clients[service] = RetryingBotoClientWrapper(raw, stack.retry_decorator())
-    mod = capacity_wait.AnsibleAWSModule
     warnings = []
-
-    def exit_json(self, **kw):
-        raise Exit(kw)
-
-    def fail_json(self, **kw):
-        raise Fail(kw)
     with patch.object(capacity_wait.stack, "aws_client", side_effect=lambda module, service: clients[service]), \
-            patch.object(mod, "exit_json", exit_json), patch.object(mod, "fail_json", fail_json), \
-            patch.object(mod, "warn", side_effect=lambda self_or_msg, *a: warnings.append(a[0] if a else self_or_msg), autospec=True), \
+            patch.object(capacity_wait.AnsibleAWSModule, "warn", autospec=True,
+                         side_effect=lambda self_or_msg, *a: warnings.append(a[0] if a else self_or_msg)), \
             patch("time.sleep") as sleep:
         yield stubs, sleep, warnings
     for s in stubs.values():
@@ -52,11 +37,7 @@ def aws():
 
 
 def run(args):
-    a = dict({"region": "ap-northeast-2"}, **args)
-    with patch_module_args(a):
-        with pytest.raises((Exit, Fail)) as e:
-            capacity_wait.main()
-    return e.type is Fail, e.value.args[0]
+    return run_module(capacity_wait, dict({"region": "ap-northeast-2"}, **args))
 
 
 def inst(iid, state="InService", health="Healthy", az="ap-northeast-2a"):

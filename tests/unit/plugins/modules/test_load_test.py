@@ -3,40 +3,15 @@ import json
 from unittest.mock import patch
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.immersionday.ha_web.plugins.modules import load_test
+from ansible_collections.immersionday.ha_web.tests.unit.module_runner import run_module
 
 LG = "ansible_collections.immersionday.ha_web.plugins.modules.load_test.loadgen."
 
 
-class Exit(Exception):
-    pass
-
-
-class Fail(Exception):
-    pass
-
-
-@pytest.fixture(autouse=True)
-def exits():
-    def exit_json(self, **kw):
-        raise Exit(kw)
-
-    def fail_json(self, **kw):
-        raise Fail(kw)
-    with patch.object(load_test.AnsibleModule, "exit_json", exit_json), patch.object(load_test.AnsibleModule, "fail_json", fail_json):
-        yield
-
-
 def run(args, check=False):
-    a = dict(args)
-    if check:
-        a["_ansible_check_mode"] = True
-    with patch_module_args(a):
-        with pytest.raises((Exit, Fail)) as e:
-            load_test.main()
-    return e.type is Fail, e.value.args[0]
+    return run_module(load_test, args, check)
 
 
 RECORDS = [(0.0, 0.01, 200, None, "i-a"), (0.1, 0.02, 200, None, "i-b"), (0.2, 0.03, 502, "http_502", "i-b")]

@@ -1,33 +1,14 @@
 """The stack_outputs module: one file per stack and region, rewritten only when it differs."""
 import json
-from unittest.mock import patch
-
-import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.immersionday.ha_web.plugins.modules import stack_outputs
-
-
-class Exit(Exception):
-    pass
-
-
-@pytest.fixture(autouse=True)
-def exits():
-    def exit_json(self, **kw):
-        raise Exit(kw)
-    with patch.object(stack_outputs.AnsibleModule, "exit_json", exit_json):
-        yield
+from ansible_collections.immersionday.ha_web.tests.unit.module_runner import run_module
 
 
 def run(args, check=False):
-    a = dict(args)
-    if check:
-        a["_ansible_check_mode"] = True
-    with patch_module_args(a):
-        with pytest.raises(Exit) as e:
-            stack_outputs.main()
-    return e.value.args[0]
+    failed, result = run_module(stack_outputs, args, check)
+    assert not failed, result
+    return result
 
 
 PARTS = {"network": {"vpc_id": "vpc-1"}, "image": None, "alb": {"url": "http://web.example/"}, "asg": None}
