@@ -19,7 +19,7 @@ ARGS ?=
 PLAYBOOK := $(BIN)/ansible-playbook -i inventories/local
 
 .PHONY: setup cloud-up cloud-down cloud-status demo deploy teardown load-test test lint sanity units \
-        unit-quick pytest molecule bench bench-load test-reliability build ee-context changelog clean
+        unit-quick pytest molecule bench bench-load test-reliability build ee-context changelog lock clean
 
 setup:
 	@scripts/setup.sh
@@ -104,6 +104,15 @@ ee-context: build
 # (antsibull-changelog lists the new plugins with ansible-doc, found through ansible.cfg).
 changelog: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/antsibull-changelog release --update-existing
+
+# constraints.txt anew: the newest versions that requirements-test.txt admits, installed into a
+# scratch venv and frozen. Then make test: a clean clone installs exactly these.
+lock:
+	rm -rf .build/lock-venv && python3 -m venv .build/lock-venv
+	.build/lock-venv/bin/pip install -q --disable-pip-version-check -r requirements-test.txt
+	{ sed -n '/^#/p' constraints.txt; .build/lock-venv/bin/pip freeze --exclude-editable; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt && rm -rf .build/lock-venv
+	@git diff --stat -- constraints.txt
 
 clean:
 	rm -rf .build outputs tests/output

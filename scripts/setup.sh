@@ -13,10 +13,11 @@ if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv"
   "$python" -m venv .venv
 fi
-if [ ! -f .venv/.stamp ] || [ requirements.txt -nt .venv/.stamp ] || [ requirements-test.txt -nt .venv/.stamp ]; then
-  echo "setup: installing Python requirements"
+if [ ! -f .venv/.stamp ] || [ requirements.txt -nt .venv/.stamp ] || [ requirements-test.txt -nt .venv/.stamp ] \
+   || [ constraints.txt -nt .venv/.stamp ]; then
+  echo "setup: installing Python requirements (the versions in constraints.txt)"
   .venv/bin/pip install -q --disable-pip-version-check --upgrade pip
-  .venv/bin/pip install -q --disable-pip-version-check -r requirements-test.txt
+  .venv/bin/pip install -q --disable-pip-version-check -r requirements-test.txt -c constraints.txt
   touch .venv/.stamp
 fi
 

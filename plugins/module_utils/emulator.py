@@ -6,16 +6,11 @@
 Load balancer attributes: moto answers DescribeLoadBalancerAttributes with only the attributes set so far (plus four
 defaults), while AWS answers every attribute; amazon.aws.elb_application_lb 10.1.2 reads the
 answer by key and fails (KeyError) on an attribute it is asked to manage that the answer lacks,
-so on moto it cannot set e.g. routing.http.drop_invalid_header_fields.enabled.
-
-Launch templates: moto has no DeleteLaunchTemplateVersions, which amazon.aws.ec2_launch_template
-calls before deleting a template of several versions."""
+so on moto it cannot set e.g. routing.http.drop_invalid_header_fields.enabled."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
-
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 
 
 def attribute_changes(current, wanted):
@@ -34,18 +29,3 @@ def set_load_balancer_attributes(elbv2, arn, wanted, check_mode):
             LoadBalancerArn=arn, Attributes=[{"Key": k, "Value": v} for k, v in sorted(changes.items())], aws_retry=True
         )
     return changes
-
-
-def delete_launch_template(ec2, template_id, check_mode):
-    """Delete a launch template with all its versions in one call (DeleteLaunchTemplate).
-
-    amazon.aws.ec2_launch_template first deletes the non-default versions with
-    DeleteLaunchTemplateVersions, which moto does not implement (HTTP 500). Returns whether the
-    template existed (a template already gone is not an error: teardown is idempotent)."""
-    try:
-        ec2.describe_launch_templates(LaunchTemplateIds=[template_id], aws_retry=True)
-    except is_boto3_error_code(["InvalidLaunchTemplateId.NotFound", "InvalidLaunchTemplateId.Malformed"]):
-        return False
-    if not check_mode:
-        ec2.delete_launch_template(LaunchTemplateId=template_id, aws_retry=True)
-    return True

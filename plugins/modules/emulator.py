@@ -9,19 +9,16 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 module: emulator
-short_description: On the embedded cloud, the two calls that amazon.aws modules cannot make there
+short_description: On the embedded cloud, the call that amazon.aws modules cannot make there
 version_added: 0.1.0
 description:
-  - For the embedded cloud (moto) only; on AWS the roles let amazon.aws modules do both and do not
-    run this module.
+  - For the embedded cloud (moto) only; on AWS the roles let M(amazon.aws.elb_application_lb) set
+    the attributes and do not run this module.
   - O(action=load_balancer_attributes) sets the given load balancer attributes whose reported value
     differs or is missing. moto answers C(DescribeLoadBalancerAttributes) with only the attributes
     set so far, and M(amazon.aws.elb_application_lb) 10.1.2 fails with a C(KeyError) on an attribute
     it is asked to manage that the answer lacks (such as
     C(routing.http.drop_invalid_header_fields.enabled)).
-  - O(action=delete_launch_template) deletes a launch template and all its versions with one
-    C(DeleteLaunchTemplate). M(amazon.aws.ec2_launch_template) first calls
-    C(DeleteLaunchTemplateVersions), which moto does not implement.
 author:
   - Immersion Day HA web maintainers (@immersionday)
 options:
@@ -29,7 +26,7 @@ options:
     description: What to do.
     type: str
     required: true
-    choices: [load_balancer_attributes, delete_launch_template]
+    choices: [load_balancer_attributes]
   load_balancer_arn:
     description: The load balancer, for O(action=load_balancer_attributes).
     type: str
@@ -38,9 +35,6 @@ options:
       - Attributes to set, AWS keys to values (booleans as V(true) or V(false) strings), for
         O(action=load_balancer_attributes).
     type: dict
-  launch_template_id:
-    description: The launch template, for O(action=delete_launch_template).
-    type: str
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -55,18 +49,12 @@ EXAMPLES = r"""
     attributes:
       routing.http.drop_invalid_header_fields.enabled: "true"
   when: ha_web_cloud_is_emulated
-
-- name: Delete the launch template and all its versions (embedded cloud)
-  immersionday.ha_web.emulator:
-    action: delete_launch_template
-    launch_template_id: "{{ ha_web_asg.launch_template_id }}"
-  when: ha_web_cloud_is_emulated
 """
 
 RETURN = r"""
 changes:
   description: The load balancer attributes set (or that would be set in check mode).
-  returned: when O(action=load_balancer_attributes)
+  returned: success
   type: dict
   sample: {"routing.http.drop_invalid_header_fields.enabled": "true"}
 """
@@ -79,7 +67,6 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.immersionday.ha_web.plugins.module_utils.emulator import delete_launch_template
 from ansible_collections.immersionday.ha_web.plugins.module_utils.emulator import set_load_balancer_attributes
 from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import aws_client
 
@@ -87,25 +74,20 @@ from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import a
 def main():
     module = AnsibleAWSModule(
         argument_spec=dict(
-            action=dict(type="str", required=True, choices=["load_balancer_attributes", "delete_launch_template"]),
+            action=dict(type="str", required=True, choices=["load_balancer_attributes"]),
             load_balancer_arn=dict(type="str"),
             attributes=dict(type="dict"),
-            launch_template_id=dict(type="str"),
         ),
         required_if=[
             ("action", "load_balancer_attributes", ["load_balancer_arn", "attributes"]),
-            ("action", "delete_launch_template", ["launch_template_id"]),
         ],
         supports_check_mode=True,
     )
     params = module.params
     try:
-        if params["action"] == "load_balancer_attributes":
-            wanted = dict((key, str(value).lower() if isinstance(value, bool) else str(value)) for key, value in params["attributes"].items())
-            changes = set_load_balancer_attributes(aws_client(module, "elbv2"), params["load_balancer_arn"], wanted, module.check_mode)
-            module.exit_json(changed=bool(changes), changes=changes)
-        deleted = delete_launch_template(aws_client(module, "ec2"), params["launch_template_id"], module.check_mode)
-        module.exit_json(changed=deleted)
+        wanted = dict((key, str(value).lower() if isinstance(value, bool) else str(value)) for key, value in params["attributes"].items())
+        changes = set_load_balancer_attributes(aws_client(module, "elbv2"), params["load_balancer_arn"], wanted, module.check_mode)
+        module.exit_json(changed=bool(changes), changes=changes)
     except (BotoCoreError, ClientError) as e:
         module.fail_json_aws(e, msg="Failed to %s on the embedded cloud" % params["action"].replace("_", " "))
 

@@ -99,12 +99,12 @@ NOT_GRANTED = {
                                          "runs only when the look-up found no builder that its filters would find",
 }
 # Our plugins only read, except these calls (docs/DEVELOPING.md). The emulator module (embedded cloud
-# only) makes the two calls amazon.aws modules cannot make on moto; cloudwatch_dashboard puts and
+# only) sets the load balancer attributes that elb_application_lb cannot set on moto; cloudwatch_dashboard puts and
 # deletes the stack's dashboard (amazon.aws and community.aws have no dashboard module);
 # regional_nat_gateway makes the regional NAT gateway amazon.aws cannot (its probe deletes one an
 # endpoint made despite DryRun); subnet_route_table moves a subnet between route tables in one call,
 # which ec2_vpc_route_table cannot; stack_lock takes and releases the stack's lock.
-OUR_MUTATING_CALLS = {"elasticloadbalancing:ModifyLoadBalancerAttributes": ["emulator.py"], "ec2:DeleteLaunchTemplate": ["emulator.py"],
+OUR_MUTATING_CALLS = {"elasticloadbalancing:ModifyLoadBalancerAttributes": ["emulator.py"],
                       "cloudwatch:PutDashboard": ["cloudwatch_dashboard.py"], "cloudwatch:DeleteDashboards": ["cloudwatch_dashboard.py"],
                       "ec2:CreateNatGateway": ["regional_nat_gateway.py"], "ec2:DeleteNatGateway": ["regional_nat_gateway.py"],
                       "ec2:AssociateNatGatewayAddress": ["regional_nat_gateway.py"],

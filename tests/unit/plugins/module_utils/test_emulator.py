@@ -8,7 +8,6 @@ import boto3
 from botocore.stub import Stubber
 
 from ansible_collections.immersionday.ha_web.plugins.module_utils.emulator import attribute_changes
-from ansible_collections.immersionday.ha_web.plugins.module_utils.emulator import delete_launch_template
 from ansible_collections.immersionday.ha_web.plugins.module_utils.emulator import set_load_balancer_attributes
 
 from ansible_collections.immersionday.ha_web.tests.unit.plugins.module_utils.test_stack_info import Retrying
@@ -46,22 +45,4 @@ def test_nothing_to_set_and_check_mode():
     with stub:
         assert set_load_balancer_attributes(Retrying(elbv2), ARN, {DROP: "true"}, check_mode=False) == {}
         assert set_load_balancer_attributes(Retrying(elbv2), ARN, {DROP: "true"}, check_mode=True) == {DROP: "true"}
-    stub.assert_no_pending_responses()
-
-
-LT = "lt-0123456789abcdef0"
-
-
-def test_deletes_a_launch_template_with_all_its_versions_once():
-    ec2 = boto3.client("ec2", region_name="ap-northeast-2", aws_access_key_id="x", aws_secret_access_key="x")
-    stub = Stubber(ec2)
-    lookup = {"LaunchTemplateIds": [LT]}
-    stub.add_response("describe_launch_templates", {"LaunchTemplates": [{"LaunchTemplateId": LT}]}, lookup)
-    stub.add_response("delete_launch_template", {}, {"LaunchTemplateId": LT})
-    stub.add_client_error("describe_launch_templates", "InvalidLaunchTemplateId.NotFound", expected_params=lookup)
-    stub.add_response("describe_launch_templates", {"LaunchTemplates": [{"LaunchTemplateId": LT}]}, lookup)
-    with stub:
-        assert delete_launch_template(Retrying(ec2), LT, check_mode=False) is True
-        assert delete_launch_template(Retrying(ec2), LT, check_mode=False) is False  # already gone
-        assert delete_launch_template(Retrying(ec2), LT, check_mode=True) is True  # nothing deleted
     stub.assert_no_pending_responses()
