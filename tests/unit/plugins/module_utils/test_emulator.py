@@ -4,22 +4,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import boto3
-from botocore.stub import Stubber
-
 from ansible_collections.immersionday.ha_web.plugins.module_utils.emulator import attribute_changes
 from ansible_collections.immersionday.ha_web.plugins.module_utils.emulator import set_load_balancer_attributes
-
-from ansible_collections.immersionday.ha_web.tests.unit.plugins.module_utils.test_stack_info import Retrying
 
 ARN = "arn:aws:elasticloadbalancing:ap-northeast-2:123456789012:loadbalancer/app/Web-ALB/0123456789abcdef"
 DROP = "routing.http.drop_invalid_header_fields.enabled"
 MOTO_DEFAULTS = [{"Key": "access_logs.s3.bucket", "Value": ""}, {"Key": "deletion_protection.enabled", "Value": "false"}]
-
-
-def client():
-    elbv2 = boto3.client("elbv2", region_name="ap-northeast-2", aws_access_key_id="x", aws_secret_access_key="x")
-    return elbv2, Stubber(elbv2)
 
 
 def test_attribute_changes():
@@ -28,21 +18,17 @@ def test_attribute_changes():
     assert attribute_changes({DROP: "true"}, {DROP: "true"}) == {}
 
 
-def test_sets_an_attribute_the_answer_lacks():
-    elbv2, stub = client()
+def test_sets_an_attribute_the_answer_lacks(stubbed_client):
+    elbv2, stub = stubbed_client("elbv2")
     stub.add_response("describe_load_balancer_attributes", {"Attributes": MOTO_DEFAULTS}, {"LoadBalancerArn": ARN})
     stub.add_response("modify_load_balancer_attributes", {"Attributes": MOTO_DEFAULTS + [{"Key": DROP, "Value": "true"}]},
                       {"LoadBalancerArn": ARN, "Attributes": [{"Key": DROP, "Value": "true"}]})
-    with stub:
-        assert set_load_balancer_attributes(Retrying(elbv2), ARN, {DROP: "true"}, check_mode=False) == {DROP: "true"}
-    stub.assert_no_pending_responses()
+    assert set_load_balancer_attributes(elbv2, ARN, {DROP: "true"}, check_mode=False) == {DROP: "true"}
 
 
-def test_nothing_to_set_and_check_mode():
-    elbv2, stub = client()
+def test_nothing_to_set_and_check_mode(stubbed_client):
+    elbv2, stub = stubbed_client("elbv2")
     stub.add_response("describe_load_balancer_attributes", {"Attributes": [{"Key": DROP, "Value": "true"}]}, {"LoadBalancerArn": ARN})
     stub.add_response("describe_load_balancer_attributes", {"Attributes": MOTO_DEFAULTS}, {"LoadBalancerArn": ARN})
-    with stub:
-        assert set_load_balancer_attributes(Retrying(elbv2), ARN, {DROP: "true"}, check_mode=False) == {}
-        assert set_load_balancer_attributes(Retrying(elbv2), ARN, {DROP: "true"}, check_mode=True) == {DROP: "true"}
-    stub.assert_no_pending_responses()
+    assert set_load_balancer_attributes(elbv2, ARN, {DROP: "true"}, check_mode=False) == {}
+    assert set_load_balancer_attributes(elbv2, ARN, {DROP: "true"}, check_mode=True) == {DROP: "true"}

@@ -8,13 +8,9 @@ __metaclass__ = type
 
 import json
 
-import boto3
 import pytest
-from botocore.stub import Stubber
 
 from ansible.module_utils.testing import patch_module_args
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
-from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import retry_decorator
 from ansible_collections.immersionday.ha_web.plugins.modules import ami_wait
 from ansible_collections.immersionday.ha_web.tests.unit.fake_clock import FakeClock
 
@@ -27,14 +23,10 @@ pytestmark = pytest.mark.usefixtures("no_backoff_sleep")
 
 
 @pytest.fixture
-def ec2(monkeypatch):
-    client = boto3.client("ec2", region_name="ap-northeast-2", aws_access_key_id="k", aws_secret_access_key="s")
-    stubber = Stubber(client)
-    wrapped = RetryingBotoClientWrapper(client, retry_decorator())
-    monkeypatch.setattr(ami_wait, "aws_client", lambda module, service: wrapped)
-    with stubber:
-        yield stubber
-        stubber.assert_no_pending_responses()
+def ec2(monkeypatch, stubbed_client):
+    client, stubber = stubbed_client("ec2")
+    monkeypatch.setattr(ami_wait, "aws_client", lambda module, service: client)
+    return stubber
 
 
 def image(state, **extra):

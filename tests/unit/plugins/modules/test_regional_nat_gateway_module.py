@@ -9,14 +9,10 @@ __metaclass__ = type
 
 import json
 
-import boto3
 import pytest
 from botocore.stub import ANY
-from botocore.stub import Stubber
 
 from ansible.module_utils.testing import patch_module_args
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
-from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import retry_decorator
 from ansible_collections.immersionday.ha_web.plugins.modules import regional_nat_gateway
 from ansible_collections.immersionday.ha_web.tests.unit.plugins.module_utils.test_regional_nat_gateway import LIVE
 from ansible_collections.immersionday.ha_web.tests.unit.plugins.module_utils.test_regional_nat_gateway import NAT
@@ -35,14 +31,10 @@ pytestmark = pytest.mark.usefixtures("no_backoff_sleep")
 
 
 @pytest.fixture
-def ec2(monkeypatch):
-    client = boto3.client("ec2", region_name=REGION, aws_access_key_id="k", aws_secret_access_key="s")
-    stubber = Stubber(client)
-    wrapped = RetryingBotoClientWrapper(client, retry_decorator())
-    monkeypatch.setattr(regional_nat_gateway, "aws_client", lambda module, service: wrapped)
-    with stubber:
-        yield stubber
-        stubber.assert_no_pending_responses()
+def ec2(monkeypatch, stubbed_client):
+    client, stubber = stubbed_client("ec2", region=REGION)
+    monkeypatch.setattr(regional_nat_gateway, "aws_client", lambda module, service: client)
+    return stubber
 
 
 def run(capsys, args):

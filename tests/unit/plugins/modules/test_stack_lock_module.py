@@ -10,15 +10,11 @@ import datetime
 import email.utils
 import json
 
-import boto3
 import pytest
 from botocore.stub import ANY
-from botocore.stub import Stubber
 
 from ansible.module_utils.testing import patch_module_args
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.immersionday.ha_web.plugins.module_utils import stack_lock as sl
-from ansible_collections.immersionday.ha_web.plugins.module_utils.stack import retry_decorator
 from ansible_collections.immersionday.ha_web.plugins.modules import stack_lock
 
 NAME = "/ha_web/lab/lock"
@@ -32,14 +28,10 @@ pytestmark = pytest.mark.usefixtures("no_backoff_sleep")
 
 
 @pytest.fixture
-def ssm(monkeypatch):
-    client = boto3.client("ssm", region_name="ap-northeast-2", aws_access_key_id="k", aws_secret_access_key="s")
-    stubber = Stubber(client)
-    wrapped = RetryingBotoClientWrapper(client, retry_decorator())
-    monkeypatch.setattr(stack_lock, "aws_client", lambda module, service: wrapped)
-    with stubber:
-        yield stubber
-        stubber.assert_no_pending_responses()
+def ssm(monkeypatch, stubbed_client):
+    client, stubber = stubbed_client("ssm")
+    monkeypatch.setattr(stack_lock, "aws_client", lambda module, service: client)
+    return stubber
 
 
 class Here(object):
